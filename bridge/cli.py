@@ -1,0 +1,141 @@
+"""The `torchlean-bridge` command line: a thin face over the library.
+
+Every failure the user can cause (bad paths, corrupt exports, unknown options)
+ends in one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bridge import __version__
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _cmd_extract(args: argparse.Namespace) -> int:
+    from bridge.extract import ExtractError, ExtractOptions, default_cache_dir, extract
+
+    opts = ExtractOptions(
+        root=Path(args.root),
+        out=Path(args.out),
+        jobs=args.jobs,
+        strict=args.strict,
+        include=args.include or [],
+        exclude=args.exclude or [],
+        docs_base=args.docs_base,
+        source_base=args.source_base,
+        source_ref=args.source_ref,
+        cache_dir=None if args.no_cache else Path(args.cache_dir) if args.cache_dir else default_cache_dir(),
+        progress=sys.stderr.isatty() and not args.quiet,
+    )
+    try:
+        res = extract(opts)
+    except ExtractError as exc:
+        print(f"torchlean-bridge extract: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for d in res.diagnostics:
+        print(d.format(), file=sys.stderr)
+    idx = res.index
+    if not args.quiet:
+        total = sum(e.declarations for e in idx.modules)
+        print(
+            f"{len(idx.modules)} modules, {total} declarations, {len(res.diagnostics)} diagnostics "
+            f"-> {opts.out}/ ({res.read} read, {res.cached} from cache, {res.unchanged} unchanged; "
+            f"{res.seconds:.2f} s)"
+        )
+        if not idx.modules:
+            print(f"note: no .lean files under {opts.root}", file=sys.stderr)
+    if opts.strict and res.diagnostics:
+        print(f"torchlean-bridge extract: --strict: {len(res.diagnostics)} diagnostics", file=sys.stderr)
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from bridge.models import ExportIndex, ModuleExport
+
+    model = ExportIndex if args.model == "index" else ModuleExport
+    print(json.dumps(model.model_json_schema(), indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from bridge.extract import DEFAULT_DOCS_BASE, DEFAULT_SOURCE_BASE
+
+    p = _Parser(
+        prog="torchlean-bridge",
+        description=(
+            "Read TorchLean's Lean sources (no Lean toolchain needed), export every declaration "
+            "to versioned JSON, and check runtimes against the specs."
+        ),
+        epilog=(
+            "examples:\n"
+            "  torchlean-bridge extract ~/src/TorchLean --jobs 2\n"
+            "  torchlean-bridge schema > export.schema.json\n"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"torchlean-bridge {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    e = sub.add_parser(
+        "extract",
+        help="read a Lean source tree and write lean_exports/",
+        description=(
+            "Read every .lean file under ROOT and write DIR/<Module.Name>.json per module plus "
+            "DIR/index.json. Module names come from paths relative to ROOT (NN/Spec/Core/Shape.lean "
+            "is NN.Spec.Core.Shape). Files are cached by content, so a re-run only reads changed "
+            "files. Problems in a file are reported as path:line:col diagnostics; the rest is still read."
+        ),
+    )
+    e.add_argument("root", metavar="ROOT", help="root of the Lean source tree (a TorchLean checkout)")
+    e.add_argument("--out", default="lean_exports", metavar="DIR", help="output folder (default: lean_exports)")
+    e.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="worker processes (default: 1)")
+    e.add_argument("--strict", action="store_true", help="exit 1 if any diagnostic was reported")
+    e.add_argument("--include", action="append", metavar="GLOB", help="only files whose relative path matches (repeatable)")
+    e.add_argument("--exclude", action="append", metavar="GLOB", help="skip files whose relative path matches (repeatable)")
+    e.add_argument("--docs-base", default=DEFAULT_DOCS_BASE, metavar="URL", help=f"API docs root (default: {DEFAULT_DOCS_BASE})")
+    e.add_argument("--source-base", default=DEFAULT_SOURCE_BASE, metavar="URL", help=f"source repository (default: {DEFAULT_SOURCE_BASE})")
+    e.add_argument(
+        "--source-ref", metavar="REF",
+        help="commit or branch for source links (default: ROOT's git HEAD when ROOT is a checkout, else main)",
+    )
+    e.add_argument("--cache-dir", metavar="DIR", help="extraction cache (default: $XDG_CACHE_HOME/torchlean-bridge)")
+    e.add_argument("--no-cache", action="store_true", help="read every file, use no cache")
+    e.add_argument("--quiet", "-q", action="store_true", help="no summary line and no progress bar")
+    e.set_defaults(func=_cmd_extract)
+
+    s = sub.add_parser("schema", help="print the JSON Schema of the export files",
+                       description="Print the JSON Schema of a module export (default) or of index.json.")
+    s.add_argument("--model", choices=("module", "index"), default="module")
+    s.set_defaults(func=_cmd_schema)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("torchlean-bridge: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

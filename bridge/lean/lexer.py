@@ -1,0 +1,312 @@
+"""Lean 4 lexer: source text to tokens with offsets, no Lean toolchain.
+
+One compiled master regex does the common tokens; the few constructs a regex
+cannot express (nested block comments, interpolated strings, raw strings with
+`#` fences) are finished by small hand-written scanners. Tokens carry character
+offsets; `SourceMap` turns an offset into line, column and UTF-8 byte offset
+only when asked, which keeps the hot loop cheap.
+
+The identifier rules follow Lean's `isIdBeginChar`/`isIdRest` (ASCII letters,
+`_`, Greek except λ Π Σ, Coptic, letter-like symbols, mathematical
+alphanumerics; then digits, `'`, `!`, `?` and subscripts).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from typing import NamedTuple
+
+# Token kinds (small ints: compared in the hot loops of the reader).
+IDENT = 0  # identifiers and keywords alike; the reader decides which is which
+SYMBOL = 1
+NUMBER = 2
+STRING = 3  # plain, interpolated (s!/m!/f!) and raw strings
+CHAR = 4
+DOC_COMMENT = 5  # /-- ... -/
+MOD_DOC = 6  # /-! ... -/
+COMMENT = 7  # /- ... -/
+LINE_COMMENT = 8  # -- ...
+HASH_CMD = 9  # #check, #eval, #doc ...
+ERROR = 10  # unterminated comment or string: runs to the end of the input
+
+KIND_NAMES = {
+    IDENT: "ident",
+    SYMBOL: "symbol",
+    NUMBER: "number",
+    STRING: "string",
+    CHAR: "char",
+    DOC_COMMENT: "doc_comment",
+    MOD_DOC: "mod_doc",
+    COMMENT: "comment",
+    LINE_COMMENT: "line_comment",
+    HASH_CMD: "hash_command",
+    ERROR: "error",
+}
+
+_LETTERLIKE = (
+    "\u03b1-\u03ba\u03bc-\u03c9"  # Greek lower case without λ
+    "\u0391-\u039f\u03a1\u03a2\u03a4-\u03a9"  # Greek upper case without Π Σ
+    "\u03ca-\u03fb"  # Coptic
+    "\u1f00-\u1ffe"  # Polytonic Greek
+    "\u2100-\u214f"  # letter-like symbols
+    "\U0001d49c-\U0001d59f"  # mathematical script, fraktur, double-struck
+)
+_SUBSCRIPT = "\u2080-\u2089\u2090-\u209c\u1d62-\u1d6a\u2c7c"
+ID_BEGIN = f"A-Za-z_{_LETTERLIKE}"
+ID_REST = f"{ID_BEGIN}0-9'!?{_SUBSCRIPT}"
+_PART = f"(?:[{ID_BEGIN}][{ID_REST}]*|«[^»]*»)"
+NAME_RE = re.compile(f"{_PART}(?:\\.{_PART})*")
+
+# Multi-character symbols, longest first so that alternation picks the longest.
+_SYMBOLS = sorted(
+    [
+        ":=", "::", "=>", "->", "<-", "<->", "<=", ">=", "!=", "==", "++", "<|>", "<|", "|>.",
+        "|>", "<;>", "...", "..", "@[", "&&", "||", "^^", "⁻¹", "]'", ">>=", ">>", "<<<", ">>>",
+        "×'", "%[", "#[", "$(", "`(", "``(", "``", "//", "/\\", "\\/", "<$>", "<*>", "*>", "<*",
+    ],
+    key=len,
+    reverse=True,
+)
+_SYM_ALT = "|".join(re.escape(s) for s in _SYMBOLS)
+
+_MASTER = re.compile(
+    r"\s*(?:"
+    r'(?P<interp>[smf]!")'
+    r'|(?P<raw>r#*")'
+    f"|(?P<ident>{_PART}(?:\\.{_PART})*)"
+    r"|(?P<lcomment>--[^\n]*)"
+    r"|(?P<bcomment>/-)"
+    r'|(?P<string>"(?:[^"\\]|\\[\s\S])*(?:"|\\?\Z))'
+    r"|(?P<number>0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+"
+    r"|[0-9][0-9_]*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)"
+    r"|(?P<hash>#[A-Za-z_][A-Za-z_0-9]*)"
+    f"|(?P<sym>{_SYM_ALT})"
+    r"|(?P<char>'(?:\\(?:x[0-9a-fA-F]{2}|u\{[0-9a-fA-F]+\}|[\s\S])|[^\\'\n])')"
+    r"|(?P<other>\S)"
+    r")"
+)
+_BLOCK_DELIM = re.compile(r"/-|-/")
+_INT_RE = re.compile(r"[0-9]+")
+
+_GROUP_KIND = {
+    "ident": IDENT,
+    "sym": SYMBOL,
+    "other": SYMBOL,
+    "number": NUMBER,
+    "string": STRING,
+    "char": CHAR,
+    "hash": HASH_CMD,
+    "lcomment": LINE_COMMENT,
+}
+
+
+class Token(NamedTuple):
+    """One token: its kind, its text and its [start, end) character offsets."""
+
+    kind: int
+    text: str
+    start: int
+    end: int
+
+    @property
+    def kind_name(self) -> str:
+        return KIND_NAMES[self.kind]
+
+
+class LexError(NamedTuple):
+    """An unterminated construct: where it starts and what is missing."""
+
+    offset: int
+    message: str
+
+
+class SourceMap:
+    """Maps character offsets to 1-based lines, 0-based columns and UTF-8 byte offsets."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._line_starts = [0]
+        find = text.find
+        i = find("\n")
+        while i >= 0:
+            self._line_starts.append(i + 1)
+            i = find("\n", i + 1)
+        self._line_bytes: list[int] | None = None
+
+    def line(self, offset: int) -> int:
+        return bisect.bisect_right(self._line_starts, offset)
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1]
+
+    def byte_offset(self, offset: int) -> int:
+        if self._line_bytes is None:
+            if self.text.isascii():
+                return offset
+            acc, starts = 0, []
+            prev = 0
+            for s in self._line_starts:
+                acc += len(self.text[prev:s].encode("utf-8"))
+                starts.append(acc)
+                prev = s
+            self._line_bytes = starts
+        line = bisect.bisect_right(self._line_starts, offset)
+        start = self._line_starts[line - 1]
+        return self._line_bytes[line - 1] + len(self.text[start:offset].encode("utf-8"))
+
+    @property
+    def line_count(self) -> int:
+        return len(self._line_starts)
+
+
+def _scan_block_comment(text: str, pos: int) -> int:
+    """End offset of the (nested) block comment whose body starts at `pos`, or -1."""
+    depth = 1
+    for m in _BLOCK_DELIM.finditer(text, pos):
+        if m.group() == "/-":
+            depth += 1
+        else:
+            depth -= 1
+            if depth == 0:
+                return m.end()
+    return -1
+
+
+def _scan_string(text: str, pos: int, interpolated: bool) -> int:
+    """End offset of a string whose body starts at `pos` (after the quote), or -1.
+
+    In an interpolated string, `{ ... }` holds a term that may itself contain
+    braces, strings and char literals.
+    """
+    n = len(text)
+    i = pos
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            i += 2
+        elif c == '"':
+            return i + 1
+        elif interpolated and c == "{":
+            i = _scan_braces(text, i + 1)
+            if i < 0:
+                return -1
+        else:
+            i += 1
+    return -1
+
+
+def _scan_braces(text: str, pos: int) -> int:
+    depth = 1
+    n = len(text)
+    i = pos
+    while i < n:
+        c = text[i]
+        if c == '"':
+            interp = i >= 2 and text[i - 1] == "!" and text[i - 2] in "smf"
+            i = _scan_string(text, i + 1, interp)
+            if i < 0:
+                return -1
+        elif c == "'":
+            m = _CHAR_RE.match(text, i)
+            i = m.end() if m else i + 1
+        elif c == "{":
+            depth += 1
+            i += 1
+        elif c == "}":
+            depth -= 1
+            i += 1
+            if depth == 0:
+                return i
+        else:
+            i += 1
+    return -1
+
+
+_CHAR_RE = re.compile(r"'(?:\\(?:x[0-9a-fA-F]{2}|u\{[0-9a-fA-F]+\}|[\s\S])|[^\\'\n])'")
+
+
+def tokenize(text: str, keep_comments: bool = False) -> tuple[list[Token], list[LexError]]:
+    """Split `text` into tokens. Never raises; unterminated constructs become
+    an ERROR token running to the end of the input plus a `LexError`.
+
+    Plain comments are dropped unless `keep_comments`; doc comments and
+    module docs are always kept (the reader needs them).
+    """
+    tokens: list[Token] = []
+    errors: list[LexError] = []
+    append = tokens.append
+    match = _MASTER.match
+    new = tuple.__new__
+    n = len(text)
+    pos = 0
+    while True:
+        m = match(text, pos)
+        if m is None:
+            break
+        group = m.lastgroup or "other"
+        start = m.start(group)
+        end = m.end()
+        if group == "ident":
+            append(new(Token, (IDENT, m.group(group), start, end)))
+        elif group == "sym" or group == "other":
+            append(new(Token, (SYMBOL, m.group(group), start, end)))
+        elif group == "bcomment":
+            close = _scan_block_comment(text, end)
+            marker = text[end : end + 1]
+            kind = DOC_COMMENT if marker == "-" else MOD_DOC if marker == "!" else COMMENT
+            # `/--/` and `/-!-/`-like degenerate forms are plain comments
+            if kind != COMMENT and text.startswith("-/", end):
+                kind = COMMENT
+            if close < 0:
+                errors.append(LexError(start, "unterminated comment (missing '-/')"))
+                append(new(Token, (ERROR, text[start:], start, n)))
+                break
+            if kind != COMMENT or keep_comments:
+                append(new(Token, (kind, text[start:close], start, close)))
+            end = close
+        elif group == "lcomment":
+            if keep_comments:
+                append(new(Token, (LINE_COMMENT, m.group(group), start, end)))
+        elif group == "string":
+            s = m.group(group)
+            if len(s) < 2 or not s.endswith('"') or _odd_backslashes(s):
+                errors.append(LexError(start, "unterminated string literal (missing '\"')"))
+                append(new(Token, (ERROR, text[start:], start, n)))
+                break
+            append(new(Token, (STRING, s, start, end)))
+        elif group == "interp" or group == "raw":
+            if group == "interp":
+                close = _scan_string(text, end, True)
+            else:
+                fence = text[start + 1 : end - 1]
+                close = text.find('"' + fence, end)
+                close = close + 1 + len(fence) if close >= 0 else -1
+            if close < 0:
+                errors.append(LexError(start, "unterminated string literal (missing '\"')"))
+                append(new(Token, (ERROR, text[start:], start, n)))
+                break
+            append(new(Token, (STRING, text[start:close], start, close)))
+            end = close
+        elif group == "number":
+            s = m.group(group)
+            if "." in s and start > 0 and text[start - 1] == ".":
+                # `h.1.2`: after a dot, numbers are field indices, never decimals
+                s = _INT_RE.match(text, start).group()  # type: ignore[union-attr]
+                end = start + len(s)
+            append(new(Token, (NUMBER, s, start, end)))
+        else:
+            append(new(Token, (_GROUP_KIND[group], m.group(group), start, end)))
+        pos = end
+    return tokens, errors
+
+
+def _odd_backslashes(s: str) -> bool:
+    """True when the closing quote of `s` is escaped (the string never ended)."""
+    k = len(s) - 2
+    count = 0
+    while k >= 1 and s[k] == "\\":
+        count += 1
+        k -= 1
+    return count % 2 == 1
