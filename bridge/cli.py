@@ -61,6 +61,42 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_show(args: argparse.Namespace) -> int:
+    from bridge.show_deps import show
+
+    return show(args.name, Path(args.exports))
+
+
+def _cmd_deps(args: argparse.Namespace) -> int:
+    from bridge.show_deps import deps
+
+    return deps(args.name, Path(args.exports), args.depth, args.format)
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from bridge.exports import ExportError
+    from bridge.generate import generate
+
+    try:
+        res = generate(Path(args.exports), Path(args.out), check=args.check)
+    except ExportError as exc:
+        print(f"torchlean-bridge generate: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.check:
+        problems = [f"stale: {n}" for n in res.stale] + [f"missing: {n}" for n in res.missing] + \
+            [f"extra: {n}" for n in res.extra]
+        for line in problems:
+            print(f"{args.out}/{line.split(': ', 1)[1]}: {line.split(':', 1)[0]}", file=sys.stderr)
+        if problems:
+            print(f"torchlean-bridge generate --check: {args.out}/ is out of date ({len(problems)} files); "
+                  f"run `torchlean-bridge generate --exports {args.exports} --out {args.out}`", file=sys.stderr)
+            return EXIT_FAIL
+        print(f"{args.out}/ is up to date")
+        return EXIT_OK
+    print(f"{len(res.written)} files written, {len(res.removed)} removed -> {args.out}/")
+    return EXIT_OK
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     from bridge.models import ExportIndex, ModuleExport
 
@@ -119,6 +155,39 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Print the JSON Schema of a module export (default) or of index.json.")
     s.add_argument("--model", choices=("module", "index"), default="module")
     s.set_defaults(func=_cmd_schema)
+
+    sh = sub.add_parser("show", help="one declaration: binders, statement, docs, links, constants it uses",
+                        description="Show a declaration. NAME may be a unique suffix (SGD.step).")
+    sh.add_argument("name", metavar="NAME")
+    sh.add_argument("--exports", default="lean_exports", metavar="DIR", help="export folder (default: lean_exports)")
+    sh.set_defaults(func=_cmd_show)
+
+    dp = sub.add_parser("deps", help="transitive dependencies of a declaration inside the corpus",
+                        description="Corpus declarations NAME depends on (transitively); externals at the edge.")
+    dp.add_argument("name", metavar="NAME")
+    dp.add_argument("--exports", default="lean_exports", metavar="DIR", help="export folder (default: lean_exports)")
+    dp.add_argument("--depth", type=int, default=None, metavar="N", help="follow at most N levels (default: all)")
+    dp.add_argument("--format", choices=("text", "json", "dot"), default="text")
+    dp.set_defaults(func=_cmd_deps)
+
+    g = sub.add_parser(
+        "generate", help="write Python reference implementations and pytest tests to generated/",
+        description=("Translate the exported declarations into one reference module and one test module "
+                     "per Lean module (theorems become hypothesis property tests), plus COVERAGE.md and "
+                     "manifest.json. Output is deterministic; files change only when their text does."),
+    )
+    g.add_argument("--exports", default="lean_exports", metavar="DIR", help="export folder (default: lean_exports)")
+    g.add_argument("--out", default="generated", metavar="DIR", help="output folder (default: generated)")
+    g.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 listing stale, missing or extra files")
+    g.set_defaults(func=_cmd_generate)
+
+    from bridge.check_cli import add_parser as _add_check_parser  # the check room owns its options
+
+    _add_check_parser(sub)
+    from bridge.sync_cli import add_parsers as _add_sync_parsers  # diff and sync
+
+    _add_sync_parsers(sub)
     return p
 
 

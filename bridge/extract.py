@@ -9,6 +9,7 @@ module files are replaced one by one (each atomically) and the index last.
 from __future__ import annotations
 
 import fnmatch
+import gc
 import hashlib
 import json
 import os
@@ -20,10 +21,13 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import pydantic_core
 
 from bridge import __version__
 from bridge.fsutil import write_text_atomic
-from bridge.lean.reader import read_module
+from bridge.lean.reader import read_module_data
 from bridge.models import SCHEMA_VERSION, Diagnostic, ExportIndex, IndexEntry, ModuleExport
 
 DEFAULT_DOCS_BASE = "https://lean-dojo.github.io/TorchLean/docs"
@@ -144,11 +148,24 @@ def decode_source(data: bytes, rel: str) -> tuple[str, list[Diagnostic]]:
 
 def read_file_export(data: bytes, rel: str) -> ModuleExport:
     """Read one file's bytes into its URL-less export."""
+    return ModuleExport.model_validate(read_file_data(data, rel))
+
+
+def read_file_data(data: bytes, rel: str) -> dict[str, Any]:
+    """`read_file_export` as plain data (fields in schema order), not validated."""
     text, diags = decode_source(data, rel)
-    mod = read_module(text, rel, module_name(rel))
-    mod.source_sha256 = hashlib.sha256(data).hexdigest()
+    # the reader allocates many small objects and creates no cycles worth collecting
+    # while it runs: the cyclic collector would only rescan them over and over
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        mod = read_module_data(text, rel, module_name(rel))
+    finally:
+        if enabled:
+            gc.enable()
+    mod["source_sha256"] = hashlib.sha256(data).hexdigest()
     if diags:
-        mod.diagnostics[:0] = diags
+        mod["diagnostics"][:0] = [d.model_dump() for d in diags]
     return mod
 
 
@@ -160,6 +177,15 @@ def attach_urls(mod: ModuleExport, docs_base: str, source_base: str, ref: str) -
         d.source_url = f"{src}#L{d.name_line}"
 
 
+def _attach_urls_data(mod: dict[str, Any], docs_base: str, source_base: str, ref: str) -> None:
+    """`attach_urls` on plain data."""
+    page = f"{docs_base.rstrip('/')}/{mod['module'].replace('.', '/')}.html"
+    src = f"{source_base.rstrip('/')}/blob/{ref}/{mod['path']}"
+    for d in mod["declarations"]:
+        d["doc_url"] = f"{page}#{d['name']}"
+        d["source_url"] = f"{src}#L{d['name_line']}"
+
+
 def _cache_key(data: bytes, rel: str) -> str:
     h = hashlib.sha256()
     h.update(f"{READER_FINGERPRINT}\0{rel}\0".encode())
@@ -167,33 +193,48 @@ def _cache_key(data: bytes, rel: str) -> str:
     return h.hexdigest()
 
 
-def _work(job: tuple[str, str, str | None]) -> tuple[str, str, str, bool]:
-    """Worker: (root, rel, cache dir) → (rel, sha256, export JSON without URLs, from cache)."""
-    root, rel, cache = job
+# What a worker hands back: rel, the final module JSON (URLs attached, as written to
+# disk), its index summary (module, source SHA-256, declarations, kinds, diagnostics) and whether the
+# parse came from the cache. The parent neither parses nor re-serializes module JSON.
+_Summary = tuple[str, str, int, dict[str, int], list[dict[str, Any]]]
+_Result = tuple[str, str, _Summary, bool]
+
+
+def _work(job: tuple[str, str, str | None, str, str, str]) -> _Result:
+    """Worker: (root, rel, cache dir, docs base, source base, ref) → `_Result`."""
+    root, rel, cache, docs_base, source_base, ref = job
+    mod: dict[str, Any] | None = None
+    from_cache = False
     try:
         data = Path(root, rel).read_bytes()
     except OSError as exc:
         mod = ModuleExport(
             tool_version=__version__, module=module_name(rel), path=rel, source_sha256="",
             diagnostics=[Diagnostic(path=rel, line=1, column=1, message=f"cannot read file: {exc.strerror}")],
-        )
-        return rel, "", mod.model_dump_json(), False
-    sha = hashlib.sha256(data).hexdigest()
-    cpath = None
-    if cache:
-        key = _cache_key(data, rel)
-        cpath = Path(cache, key[:2], key + ".json")
-        try:
-            return rel, sha, cpath.read_text(encoding="utf-8"), True
-        except (OSError, UnicodeDecodeError):
-            pass
-    text = read_file_export(data, rel).model_dump_json()
-    if cpath is not None:
-        try:
-            write_text_atomic(cpath, text)
-        except OSError:
-            pass  # a read-only cache only costs speed
-    return rel, sha, text, False
+        ).model_dump()
+    else:
+        cpath = None
+        if cache:
+            key = _cache_key(data, rel)
+            cpath = Path(cache, key[:2], key + ".json")
+            try:
+                mod = json.loads(cpath.read_bytes())
+                from_cache = True
+            except (OSError, ValueError):
+                pass
+        if mod is None:
+            mod = read_file_data(data, rel)
+            if cpath is not None:
+                try:  # the URL-less export, as `ModuleExport.model_dump_json()` writes it
+                    write_text_atomic(cpath, pydantic_core.to_json(mod).decode())
+                except OSError:
+                    pass  # a read-only cache only costs speed
+    decls = mod["declarations"]
+    summary = (mod["module"], mod["source_sha256"], len(decls), dict(sorted(Counter(d["kind"] for d in decls).items())), mod["diagnostics"])
+    _attach_urls_data(mod, docs_base, source_base, ref)
+    # byte for byte `ModuleExport.model_dump_json(indent=1)`: same fields, same order
+    text = pydantic_core.to_json(mod, indent=1).decode() + "\n"
+    return rel, text, summary, from_cache
 
 
 def _progress(done: int, total: int) -> None:
@@ -247,7 +288,7 @@ def extract(opts: ExtractOptions, on_progress: Callable[[int, int], None] | None
     for e in entries.values():
         kinds.update(e.kinds)
     cache = str(opts.cache_dir) if opts.cache_dir else None
-    jobs = [(str(root), rel, cache) for rel in todo]
+    jobs = [(str(root), rel, cache, opts.docs_base, opts.source_base, ref) for rel in todo]
     read = cached = 0
     done = unchanged
     report = on_progress or (_progress if opts.progress else None)
@@ -259,13 +300,13 @@ def extract(opts: ExtractOptions, on_progress: Callable[[int, int], None] | None
             results = pool.map(_work, jobs, chunksize=max(1, len(jobs) // (opts.jobs * 8)))
             for res in results:
                 done += 1
-                read, cached = _collect(res, opts, ref, entries, texts, diagnostics, kinds, read, cached)
+                read, cached = _collect(res, entries, texts, diagnostics, kinds, read, cached)
                 if report and (done % 25 == 0 or done == len(files)):
                     report(done, len(files))
     else:
         for job in jobs:
             done += 1
-            read, cached = _collect(_work(job), opts, ref, entries, texts, diagnostics, kinds, read, cached)
+            read, cached = _collect(_work(job), entries, texts, diagnostics, kinds, read, cached)
             if report and (done % 25 == 0 or done == len(files)):
                 report(done, len(files))
     if report and not jobs and files:
@@ -308,9 +349,7 @@ def extract(opts: ExtractOptions, on_progress: Callable[[int, int], None] | None
 
 
 def _collect(
-    res: tuple[str, str, str, bool],
-    opts: ExtractOptions,
-    ref: str,
+    res: _Result,
     entries: dict[str, IndexEntry],
     texts: dict[str, str],
     diagnostics: list[Diagnostic],
@@ -318,17 +357,14 @@ def _collect(
     read: int,
     cached: int,
 ) -> tuple[int, int]:
-    rel, _sha, text, from_cache = res
-    mod = ModuleExport.model_validate_json(text)
-    attach_urls(mod, opts.docs_base, opts.source_base, ref)
+    rel, text, (module, sha, n_decls, mod_kinds, diags), from_cache = res
     entries[rel] = IndexEntry(
-        module=mod.module, path=rel, source_sha256=mod.source_sha256,
-        declarations=len(mod.declarations), diagnostics=len(mod.diagnostics),
-        kinds=dict(sorted(Counter(d.kind for d in mod.declarations).items())),
+        module=module, path=rel, source_sha256=sha,
+        declarations=n_decls, diagnostics=len(diags), kinds=mod_kinds,
     )
-    kinds.update(entries[rel].kinds)
-    diagnostics.extend(mod.diagnostics)
-    texts[rel] = mod.model_dump_json(indent=1) + "\n"
+    kinds.update(mod_kinds)
+    diagnostics.extend(Diagnostic.model_validate(d) for d in diags)
+    texts[rel] = text
     return (read, cached + 1) if from_cache else (read + 1, cached)
 
 

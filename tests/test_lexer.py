@@ -158,3 +158,35 @@ def test_tokenize_never_raises_and_covers_the_input(src: str) -> None:
         pos = t.end
     assert src[pos:].strip() == ""
     assert (toks and toks[-1].kind == ERROR) if errs else all(t.kind != ERROR for t in toks)
+
+
+_TRAPS = [
+    "def a := 1\n/- open /- nested -/", 'def s := "never closed', 'def s := s!"x {y', 'x := "ends in backslash\\',
+    "h.1.2 x.1_000.5 0x1.5 .0_.5 1.5e3", "'a' 'b x' '\\n' #check #[1] # /--/ /---/ /-!-/ /-/ x -/ y",
+    "a /- b /- c -/ d -/ e -- f\n g", 'r#"raw"# r"x" s!"a{b}c" m!"x" f!"y" "a\\"b"', "«a b».c  «x  ",
+    "/-- doc /- nested -/ -/ def x", "x -/ y /", "/-- unterminated", '"\\', "/--/ /--/-/", "", "  \n",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(list("/-!'\"{}()[]«»#r smf\\\nα₁x0.:=|@_") + ["s!\"", "r#\"", "/-", "-/", "/--", "/-!", "--"]),
+        max_size=80,
+    ).map("".join)
+)
+def test_fast_lexer_matches_the_reference_lexer(src: str) -> None:
+    from bridge.lean.lexer import _tokenize_slow
+
+    assert tokenize(src) == _tokenize_slow(src)[:2]
+
+
+def test_fast_lexer_matches_the_reference_lexer_on_traps_and_fixtures() -> None:
+    from pathlib import Path
+
+    from bridge.lean.lexer import _tokenize_slow
+
+    fixtures = Path(__file__).parent / "fixtures"
+    texts = _TRAPS + [f.read_bytes().decode("utf-8", "replace") for f in sorted(fixtures.rglob("*.lean"))]
+    for text in texts:
+        assert tokenize(text) == _tokenize_slow(text)[:2], text[:80]

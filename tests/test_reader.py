@@ -391,3 +391,19 @@ def test_mutual_blocks_and_deriving_instance() -> None:
 def test_end_mismatch_is_reported() -> None:
     m = read("namespace A\ndef x : Nat := 1\nend B\n")
     assert any("does not match namespace 'A'" in d.message for d in m.diagnostics)
+
+
+def test_layout_sensitive_types_keep_their_line_breaks() -> None:
+    """`let x := v` ends at the line break: joining the lines would make `v` swallow the body."""
+    mod = read("""
+        theorem t (f : Nat → Nat) :
+            ∀ x,
+              let y := f x
+              y = y := by
+          intro x; rfl
+        theorem u (a b : Nat) :
+            a + b =
+              b + a := Nat.add_comm a b
+        """)
+    assert decl(mod, "t").type == "∀ x,\n      let y := f x\n      y = y"
+    assert decl(mod, "u").type == "a + b = b + a"

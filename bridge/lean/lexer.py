@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from itertools import accumulate, chain, repeat
 from typing import NamedTuple
 
 # Token kinds (small ints: compared in the hot loops of the reader).
@@ -227,20 +228,22 @@ def _scan_braces(text: str, pos: int) -> int:
 _CHAR_RE = re.compile(r"'(?:\\(?:x[0-9a-fA-F]{2}|u\{[0-9a-fA-F]+\}|[\s\S])|[^\\'\n])'")
 
 
-def tokenize(text: str, keep_comments: bool = False) -> tuple[list[Token], list[LexError]]:
-    """Split `text` into tokens. Never raises; unterminated constructs become
-    an ERROR token running to the end of the input plus a `LexError`.
-
-    Plain comments are dropped unless `keep_comments`; doc comments and
-    module docs are always kept (the reader needs them).
-    """
-    tokens: list[Token] = []
-    errors: list[LexError] = []
+def _tokenize_slow(
+    text: str, keep_comments: bool = False, begin: int = 0, one: bool = False,
+    tokens: list[Token] | None = None, errors: list[LexError] | None = None,
+) -> tuple[list[Token], list[LexError], int]:
+    """The reference lexer: one master-regex match and one Python step per token.
+    With `one`, stops after the first match and returns the offset it reached
+    (-1: the input ended or an unterminated construct ended it)."""
+    if tokens is None:
+        tokens = []
+    if errors is None:
+        errors = []
     append = tokens.append
     match = _MASTER.match
     new = tuple.__new__
     n = len(text)
-    pos = 0
+    pos = begin
     while True:
         m = match(text, pos)
         if m is None:
@@ -299,6 +302,109 @@ def tokenize(text: str, keep_comments: bool = False) -> tuple[list[Token], list[
         else:
             append(new(Token, (_GROUP_KIND[group], m.group(group), start, end)))
         pos = end
+        if one:
+            return tokens, errors, pos
+    return tokens, errors, -1
+
+
+# ---- fast path -----------------------------------------------------------------
+# One `findall` over the text yields (skipped, token) pairs: whitespace, line comments
+# and unnested plain block comments are skipped inside the regex, doc comments without
+# nesting and terminated plain strings are single tokens. Offsets come from running
+# sums of the lengths and kinds from the first character, so no Python code runs per
+# token. Anything else (nested comments, interpolated and raw strings, unterminated
+# constructs) stops the pass: the catch-all alternative swallows the rest of the text
+# with an empty token, the reference lexer takes one step there, and the pass resumes.
+_CBODY = r"(?:[^-/]++|-(?!/)|/(?!-))*+-/"  # a comment body up to the first `-/`, no `/-` inside
+_FAST = re.compile(
+    rf"((?:\s++|--[^\n]*+|/--/|/-(?![-!]){_CBODY})*+)"
+    r"(?:("
+    rf"/-[-!]{_CBODY}"
+    r'|(?![smf]!"|r#*"|/-)(?:'
+    f"{_PART}(?:\\.{_PART})*"
+    r'|"(?:[^"\\]++|\\[\s\S])*+"'
+    r"|(?<=\.)[0-9]+(?=[0-9_]*\.[0-9])"
+    r"|0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+"
+    r"|[0-9][0-9_]*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+    r"|#[A-Za-z_][A-Za-z_0-9]*"
+    f"|{_SYM_ALT}"
+    r"|'(?:\\(?:x[0-9a-fA-F]{2}|u\{[0-9a-fA-F]+\}|[\s\S])|[^\\'\n])'"
+    r'|[^\s"]'
+    r"))|[\s\S]*)"
+)
+
+
+def _first_kinds() -> dict[str, int]:
+    kinds: dict[str, int] = {"«": -1, '"': STRING, "'": -1, "#": -1, "/": -1}
+    kinds.update(dict.fromkeys("0123456789", NUMBER))
+    spec = ID_BEGIN
+    i = 0
+    while i < len(spec):
+        if i + 2 < len(spec) and spec[i + 1] == "-":
+            for c in range(ord(spec[i]), ord(spec[i + 2]) + 1):
+                kinds[chr(c)] = IDENT
+            i += 3
+        else:
+            kinds[spec[i]] = IDENT
+            i += 1
+    return kinds
+
+
+_FIRST_KIND = _first_kinds()
+
+
+def _ambiguous_kind(t: str) -> int:
+    c = t[0]
+    if c == "«":  # a lone unclosed guillemet is a symbol
+        return IDENT if len(t) > 1 else SYMBOL
+    if c == "'":
+        return CHAR if len(t) > 1 else SYMBOL
+    if c == "#":
+        return HASH_CMD if len(t) > 1 and (t[1].isascii() and (t[1].isalpha() or t[1] == "_")) else SYMBOL
+    if t.startswith("/--"):
+        return DOC_COMMENT
+    if t.startswith("/-!"):
+        return MOD_DOC
+    return SYMBOL
+
+
+def tokenize(text: str, keep_comments: bool = False) -> tuple[list[Token], list[LexError]]:
+    """Split `text` into tokens. Never raises; unterminated constructs become
+    an ERROR token running to the end of the input plus a `LexError`.
+
+    Plain comments are dropped unless `keep_comments`; doc comments and
+    module docs are always kept (the reader needs them). Gives exactly the
+    tokens of `_tokenize_slow`, faster.
+    """
+    if keep_comments:
+        toks, errs, _ = _tokenize_slow(text, True)
+        return toks, errs
+    tokens: list[Token] = []
+    errors: list[LexError] = []
+    findall = _FAST.findall
+    get = _FIRST_KIND.get
+    new = tuple.__new__
+    n = len(text)
+    pos = 0
+    while pos < n:
+        pairs = findall(text, pos)
+        if not pairs:
+            break
+        skips, texts = zip(*pairs)
+        try:
+            stop = texts.index("")  # the first special construct (or the end)
+        except ValueError:
+            stop = len(texts)
+        texts = texts[:stop]
+        # pos, start0, end0, start1, end1, ...
+        offs = list(accumulate(chain.from_iterable(zip(map(len, skips), map(len, texts))), initial=pos))
+        kinds = [k if (k := get(t[0], SYMBOL)) >= 0 else _ambiguous_kind(t) for t in texts]
+        tokens.extend(map(new, repeat(Token), zip(kinds, texts, offs[1::2], offs[2::2])))
+        if stop == len(pairs):
+            break
+        _, _, pos = _tokenize_slow(text, False, offs[-1] + len(skips[stop]), True, tokens, errors)
+        if pos < 0:
+            break
     return tokens, errors
 
 

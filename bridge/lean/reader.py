@@ -16,6 +16,7 @@ import hashlib
 import itertools
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from bridge import __version__
 from bridge.lean.commands import (
@@ -43,7 +44,7 @@ from bridge.lean.lexer import (
     Token,
     tokenize,
 )
-from bridge.models import (
+from bridge.lean.records import (  # dict records while reading; validated once in read_module
     Binder,
     Constructor,
     Declaration,
@@ -57,6 +58,7 @@ from bridge.models import (
     Scope,
     StructField,
 )
+from bridge.models import ModuleExport as ModuleExportModel
 
 _KIND_OF = {"lemma": "lemma", "coinductive": "inductive", "irreducible_def": "def"}
 _VALUE_STOPS = frozenset({"termination_by", "decreasing_by", "where", "deriving"})
@@ -64,6 +66,7 @@ _SIG_STOPS = frozenset({"where", "extends", "deriving", "termination_by", "decre
 _BINDER_OPEN = {"(": "explicit", "{": "implicit", "⦃": "strict_implicit", "[": "instance"}
 _WS = re.compile(r"\s+")
 _LET_WORDS = frozenset({"let", "have", "letI", "haveI", "let'"})
+_LAYOUT_WORDS = _LET_WORDS | {"match", "by", "calc", "do", "show", "fun", "λ"}
 
 
 _SERIAL = itertools.count()
@@ -134,6 +137,14 @@ class _ModuleReader:
     def norm(self, a: int, b: int) -> str:
         """Token texts of [a, b) joined by single spaces (comments dropped)."""
         return " ".join(t[1] for t in self.tokens[a:b] if t[0] != DOC_COMMENT)
+
+    def type_text(self, a: int, b: int) -> str:
+        """A declaration's type: whitespace collapsed, unless a layout-sensitive term
+        (`let`/`have`/`match`/`by` ...) spans lines there: then the line breaks end
+        its parts, so the source is kept as written."""
+        if any(t[1] in _LAYOUT_WORDS for t in self.tokens[a:b]) and "\n" in self.src(a, b):
+            return self.src(a, b)
+        return self.flat(a, b)
 
     def flat(self, a: int, b: int, limit: int = 0) -> str:
         s = _WS.sub(" ", self.src(a, b)).strip()
@@ -598,7 +609,7 @@ class _ModuleReader:
         typ = None
         if p < b and toks[p][1] == ":":
             stop = self.find_top(p + 1, b, {":=", "where", "deriving", "termination_by", "decreasing_by"}, True)
-            typ = self.flat(p + 1, stop)
+            typ = self.type_text(p + 1, stop)
             p = stop
         sig_end = p
         value = None
@@ -707,13 +718,27 @@ class _ModuleReader:
             if kind == "example":
                 short = f"_example_L{self.smap.line(tok[2])}"
             else:
-                short = "inst" + "".join(
-                    w.rsplit(".", 1)[-1] for w in re.findall(r"[A-Za-z_][\w.']*", typ or "") if w[:1].isupper()
-                )
+                # Lean's instance names: each constant of the class type once, last component
+                # capitalized (`.dim` and `Shape.dim` give `Dim`), then `_1`, `_2` … on a clash.
+                words: list[str] = []
+                for dot, w in re.findall(r"(?<![\w.'])(\.?)([A-Za-z_][\w.']*)", typ or ""):
+                    last = w.rsplit(".", 1)[-1]
+                    if (dot or w[:1].isupper()) and last and last[:1].isalpha():
+                        word = last[:1].upper() + last[1:]
+                        if word not in words:
+                            words.append(word)
+                short = "inst" + "".join(words)
         if short.startswith("_root_."):
             return short[len("_root_.") :]
         ns = self.current_namespace()
-        return f"{ns}.{short}" if ns else short
+        full = f"{ns}.{short}" if ns else short
+        if anonymous and kind == "instance":
+            taken = {d.name for d in self.decls}
+            base, k = full, 0
+            while full in taken:
+                k += 1
+                full = f"{base}_{k}"
+        return full
 
     def items(self, a: int, e: int) -> list[tuple[int, int]]:
         """Split [a, e) into items that each start a line at the items' indentation
@@ -937,11 +962,17 @@ def _binder_text(bd: Binder) -> str:
     return f"{o}{inner}{c}"
 
 
-def read_module(text: str, path: str, module: str = "") -> ModuleExport:
+def read_module(text: str, path: str, module: str = "") -> ModuleExportModel:
     """Read one Lean file's text. Never raises for any input text."""
+    return ModuleExportModel.model_validate(read_module_data(text, path, module))
+
+
+def read_module_data(text: str, path: str, module: str = "") -> dict[str, Any]:
+    """`read_module` as plain data: the export's fields in schema order, not validated
+    (`pydantic_core.to_json` of it is byte for byte `read_module(...).model_dump_json()`)."""
     r = _ModuleReader(text, path)
     r.run()
-    return ModuleExport(
+    return ModuleExport(  # type: ignore[return-value]
         tool_version=__version__,
         module=module,
         path=path,

@@ -1,0 +1,938 @@
+"""Name resolution over a whole export: every identifier gets its fully qualified target.
+
+`Corpus.load(exports_dir)` reads `lean_exports/`; `corpus.resolved(name)` parses the
+declaration's binder types, statement and body (`bridge.lean.terms`) and fills, in the
+trees, `Ident.target/status` (and `DotIdent`, `Proj`): `local | corpus | external |
+unresolved`. Trees are computed on demand from the export text and cached.
+
+Lean's rules, as far as they can be followed without elaborating:
+- locals first: declaration binders (section variables included), `fun`/`∀`/`∃`/`let`
+  binders, pattern variables (an unqualified pattern name that is not a constructor).
+  A dotted name whose head is a local (`g.eval`) is generalized field notation: it becomes
+  `Proj(Ident g, "eval")`, resolved through the local's type (`g : Graph …` →
+  `…Graph.eval`) when that type is known from a binder, a constructor pattern or the
+  result type of a corpus function.
+- globals: inside namespace A.B (and inside the declaration's own namespace, like Lean for
+  `def Graph.eval`), `x` tries `A.B.x`, `A.x`, `x`; then every `open` in force (`only`,
+  `hiding`, `renaming`; an opened namespace is itself resolved against the namespace and
+  earlier opens, so `open Spec` then `open Tensor` opens `Spec.Tensor`); then `export`
+  aliases. `protected` names are never reached by their last component alone.
+- `.ctor` (leading dot) uses the expected type where it is known (the parameter type of the
+  applied corpus function or constructor, the declaration's pattern/result types), else the
+  types named in the declaration's signature, else a unique corpus name.
+
+What is external: a name not declared in the corpus is `external` (Lean core, Std, Mathlib)
+unless it is *qualified by a corpus namespace* (`TList.sbu`, `Proofs.Foo.bar`: the corpus owns
+that namespace, so a missing member is a real error) and not by a known outside root
+(`EXTERNAL_ROOTS`); those are `unresolved`. Unqualified unknown names (`add_comm`, `funext`)
+are external: without Mathlib's name table that is the only rule that does not flag every lemma.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from bridge.exports import load_exports
+from bridge.lean.lexer import DOC_COMMENT, tokenize
+from bridge.lean.term_nodes import Status
+from bridge.lean.terms import (
+    Alternatives,
+    App,
+    Arrow,
+    Ascription,
+    DotIdent,
+    FieldInit,
+    FunMatch,
+    Ident,
+    If,
+    Lambda,
+    Let,
+    Match,
+    MatchAlt,
+    Proj,
+    Quant,
+    StructInst,
+    TBinder,
+    Term,
+    parse_term,
+)
+from bridge.models import Declaration, ModuleExport, OpenDirective, Scope
+
+# Root namespaces of Lean core, Std, Batteries and Mathlib that a corpus may extend.
+EXTERNAL_ROOTS = frozenset({
+    "List", "Nat", "Fin", "Int", "Bool", "Option", "Prod", "Sum", "Array", "String", "Char", "Float",
+    "Float32", "UInt8", "UInt16", "UInt32", "UInt64", "USize", "Function", "Eq", "Ne", "HEq", "Iff",
+    "And", "Or", "Not", "True", "False", "Decidable", "Classical", "Subtype", "Sigma", "PSigma",
+    "Exists", "Unit", "PUnit", "Std", "Lean", "IO", "Real", "Rat", "Complex", "Finset", "Set",
+    "Multiset", "Matrix", "Mathlib", "Quot", "Quotient", "Id", "Except", "ExceptT", "StateT",
+    "ReaderT", "Thunk", "Task", "ByteArray", "FloatArray", "Vector", "Sym", "Subarray", "Range",
+    "Ordering", "Empty", "PEmpty", "Inhabited", "Nonempty", "HAdd", "HMul", "HSub", "HDiv", "Add",
+    "Mul", "Sub", "Div", "Neg", "Zero", "One", "Max", "Min", "Finite", "Fintype", "ENNReal", "NNReal",
+    "EReal", "Filter", "MeasureTheory", "Polynomial", "LinearMap", "Module", "Submodule", "ZMod",
+    "Monoid", "Group", "Ring", "Field", "Semiring", "CommRing", "BigOperators", "Topology", "Metric",
+    "Tactic", "Meta", "Elab", "Syntax", "Name", "Expr", "Level", "Json", "System", "Dynamic", "Hashable",
+    "HashMap", "RBMap", "Repr", "ToString", "Functor", "Monad", "Applicative", "EStateM", "ST",
+    "Substring", "Nat.Linarith", "Ordinal", "Cardinal", "Equiv", "Membership", "WellFounded", "Acc",
+    "PLift", "ULift", "Squash", "Setoid", "Trans", "Std.Format", "DecidableEq", "BEq", "LT", "LE",
+})
+# Constructors of core types that patterns use unqualified.
+_CORE_CTORS = {"none": "Option.none", "some": "Option.some", "true": "Bool.true", "false": "Bool.false",
+               "rfl": "rfl", "unit": "Unit.unit"}
+# Names Lean generates for inductive types and structures.
+_AUTO = ("rec", "recOn", "casesOn", "noConfusion", "noConfusionType", "brecOn", "below", "ibelow",
+         "binductionOn", "ctorIdx", "induct", "mk", "ext", "ext_iff", "inj", "injEq", "sizeOf_spec")
+
+
+@dataclass
+class ResolvedBinder:
+    names: list[str]
+    info: str
+    type: Term | None
+    from_variable: bool = False
+
+
+@dataclass
+class ResolvedDecl:
+    """A declaration with its text fields as resolved term trees."""
+
+    name: str
+    kind: str
+    binders: list[ResolvedBinder]
+    statement: Term | None
+    body: Term | None
+    members: dict[str, Term] = field(default_factory=dict)  # field / constructor types
+
+    def trees(self) -> Iterator[Term]:
+        for b in self.binders:
+            if b.type is not None:
+                yield b.type
+        if self.statement is not None:
+            yield self.statement
+        if self.body is not None:
+            yield self.body
+        yield from self.members.values()
+
+
+@dataclass
+class Use:
+    """One identifier occurrence after resolution."""
+
+    name: str  # as written
+    target: str | None
+    status: Status
+    line: int
+    column: int
+
+
+@dataclass
+class DepGraph:
+    root: str
+    corpus: dict[str, list[str]]  # corpus name -> corpus names it uses (within depth)
+    external: dict[str, list[str]]  # corpus name -> external names it uses
+    unresolved: dict[str, list[str]]
+
+
+def walk(t: object) -> Iterator[BaseModel]:
+    """Every node of a tree (binders, arguments and alternatives included), pre-order."""
+    stack = [t]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, BaseModel):
+            yield x
+            for name in reversed(type(x).model_fields):
+                v = getattr(x, name)
+                if isinstance(v, (BaseModel, list)):
+                    stack.append(v)
+        elif isinstance(x, list):
+            stack.extend(reversed(x))
+
+
+def uses(tree: object) -> Iterator[Use]:
+    for n in walk(tree):
+        if isinstance(n, (Ident, DotIdent)):
+            yield Use(n.name, n.target, n.status or "unresolved", n.line, n.column)
+        elif isinstance(n, Proj) and n.status is not None and not n.field.isdigit():
+            yield Use("." + n.field, n.target, n.status, n.line, n.column)
+
+
+class Corpus:
+    """All declarations of an export, with name lookup and resolved term trees."""
+
+    def __init__(self, modules: list[ModuleExport], root: Path | None = None) -> None:
+        self.modules = modules
+        self.root = root
+        self.decls: dict[str, tuple[Declaration, ModuleExport]] = {}
+        self.members: dict[str, str] = {}  # field/constructor/generated name -> owner declaration
+        self.member_info: dict[str, object] = {}  # full name -> StructField | Constructor
+        for m in modules:
+            for d in m.declarations:
+                self.decls.setdefault(d.name, (d, m))
+        for name, (d, _) in list(self.decls.items()):
+            for f in d.fields:
+                self.members.setdefault(f.full_name, name)
+                self.member_info.setdefault(f.full_name, f)
+            for c in d.constructors:
+                self.members.setdefault(c.full_name, name)
+                self.member_info.setdefault(c.full_name, c)
+            if d.kind in ("structure", "class", "inductive"):
+                for a in _AUTO:
+                    self.members.setdefault(f"{name}.{a}", name)
+            for p in d.extends:
+                head = _head_text(p)
+                if head:
+                    self.members.setdefault(f"{name}.to{head.split('.')[-1]}", name)
+        self.names: set[str] = set(self.decls) | set(self.members)
+        self.namespaces: set[str] = set()
+        for n in self.names:
+            parts = n.split(".")
+            for k in range(1, len(parts)):
+                self.namespaces.add(".".join(parts[:k]))
+        for m in modules:
+            for s in m.scopes:
+                if s.namespace:
+                    self.namespaces.add(s.namespace)
+        self.roots = {n.split(".")[0] for n in self.names}
+        self.protected = {n for n, (d, _) in self.decls.items() if "protected" in d.modifiers}
+        self.by_last: dict[str, list[str]] = {}
+        for n in self.names:
+            self.by_last.setdefault(n.rsplit(".", 1)[-1], []).append(n)
+        self._aliases = self._export_aliases()
+        self._cache: dict[str, ResolvedDecl] = {}
+        self._sig_cache: dict[str, tuple[list[str | None], str | None]] = {}
+        self._sources: dict[str, str | None] = {}
+
+    @classmethod
+    def load(cls, exports_dir: Path) -> Corpus:
+        index, modules = load_exports(Path(exports_dir))
+        return cls(modules, Path(index.root))
+
+    # ---- lookup ------------------------------------------------------------------------------
+    def decl(self, full_name: str) -> Declaration | None:
+        e = self.decls.get(full_name)
+        return e[0] if e else None
+
+    def module_of(self, full_name: str) -> ModuleExport | None:
+        e = self.decls.get(full_name) or self.decls.get(self.members.get(full_name, ""))
+        return e[1] if e else None
+
+    def find(self, suffix: str) -> list[str]:
+        """Declarations whose full name is `suffix` or ends in `.suffix` (sorted)."""
+        if suffix in self.decls:
+            return [suffix]
+        tail = "." + suffix
+        return sorted(n for n in self.decls if n.endswith(tail))
+
+    def _export_aliases(self) -> dict[str, str]:
+        """`export O (a b)` inside namespace N: `N.a` means `O.a` (and all of O without a list)."""
+        out: dict[str, str] = {}
+        for m in self.modules:
+            for s in m.scopes:
+                for ex in s.exports:
+                    for ns in self._open_targets(ex.namespace, s.namespace, []):
+                        members = ex.only or [n[len(ns) + 1:] for n in self.names if n.startswith(ns + ".")]
+                        for a in members:
+                            if a in ex.hiding:
+                                continue
+                            alias = f"{s.namespace}.{a}" if s.namespace else a
+                            out.setdefault(alias, f"{ns}.{a}")
+        return out
+
+    def _exists(self, name: str) -> str | None:
+        if name in self.names:
+            return name
+        return self._aliases.get(name)
+
+    def _open_targets(self, ns: str, current: str, earlier: list[str]) -> list[str]:
+        """The namespaces `open ns` can mean: relative to the current namespace, to namespaces
+        opened before, or absolute. Unknown ones are kept as written (external)."""
+        out: list[str] = []
+        for p in _prefixes(current):
+            cand = f"{p}.{ns}" if p else ns
+            if cand in self.namespaces and cand not in out:
+                out.append(cand)
+        for e in earlier:
+            cand = f"{e}.{ns}"
+            if cand in self.namespaces and cand not in out:
+                out.append(cand)
+        if not out:
+            out.append(ns)
+        return out
+
+    # ---- resolution context --------------------------------------------------------------------
+    def context(self, d: Declaration, m: ModuleExport) -> _Ctx:
+        scope = m.scopes[d.scope] if 0 <= d.scope < len(m.scopes) else Scope(namespace="")
+        own = d.name.rsplit(".", 1)[0] if "." in d.name else ""
+        prefixes = [d.name] if d.kind == "def" else []
+        for p in _prefixes(own) + _prefixes(scope.namespace):
+            if p not in prefixes:
+                prefixes.append(p)
+        opens: list[tuple[str, OpenDirective]] = []
+        opened: list[str] = []
+        for o in scope.opens:
+            for ns in self._open_targets(o.namespace, scope.namespace, opened):
+                opens.append((ns, o))
+                opened.append(ns)
+        return _Ctx(self, prefixes, opens, d)
+
+    def resolved(self, full_name: str) -> ResolvedDecl:
+        """The declaration's binder types, statement and body as resolved trees (cached)."""
+        hit = self._cache.get(full_name)
+        if hit is not None:
+            return hit
+        entry = self.decls.get(full_name)
+        if entry is None:
+            raise KeyError(full_name)
+        d, m = entry
+        ctx = self.context(d, m)
+        locate = self._locator(d, m)
+        env: dict[str, str | None] = {}
+        binders: list[ResolvedBinder] = []
+        for b in d.binders:
+            ty = None
+            if b.type is not None:
+                ty = ctx.term(parse_term(*locate(b.type)), env)
+            head = ctx.type_head(ty, env) if ty is not None else None
+            for n in b.names:
+                env[n] = head
+            binders.append(ResolvedBinder(list(b.names), b.info, ty, b.from_variable))
+        statement = None
+        if d.type is not None:
+            statement = ctx.term(parse_term(*locate(d.type)), dict(env))
+        body = None
+        members: dict[str, Term] = {}
+        if d.value is not None and d.value_form in ("term", "alternatives"):
+            raw = parse_term(*locate(d.value))
+            body = ctx.body(raw, env, statement)
+        fenv = dict(env)  # later fields may mention earlier ones
+        for f in d.fields:
+            if f.type is not None:
+                members[f.full_name] = ctx.term(parse_term(f.type, f.name_line, 1), dict(fenv))
+            if f.default is not None:
+                members[f.full_name + ":default"] = ctx.term(parse_term(f.default, f.name_line, 1), dict(fenv))
+            fenv[f.name] = None
+        for c in d.constructors:
+            cenv = dict(env)
+            for b in c.binders:
+                if b.type is not None:
+                    t = ctx.term(parse_term(b.type, c.name_line, 1), cenv)
+                    members[f"{c.full_name}:{','.join(b.names) or 'inst'}"] = t
+                    for n in b.names:
+                        cenv[n] = ctx.type_head(t, cenv)
+            if c.type is not None:
+                members[c.full_name] = ctx.term(parse_term(c.type, c.name_line, 1), cenv)
+        res = ResolvedDecl(d.name, d.kind, binders, statement, body, members)
+        self._cache[full_name] = res
+        return res
+
+    def _locator(self, d: Declaration, m: ModuleExport) -> Callable[[str], tuple[str, int, int]]:
+        """Where a text field of the declaration sits in its source file, when the file is at
+        hand and unchanged: (the source slice, its line, its column). The export collapses the
+        whitespace of statements and binder types, and layout matters to Lean (`let x := v`
+        then the body on the next line), so the original slice is what gets parsed. Without
+        the source: the text as exported, at the declaration's name."""
+        src = self._source(m)
+        fallback_pos = (d.name_line, d.name_column)
+        if src is None:
+            return lambda text: (text, *fallback_pos)
+        data = src.encode("utf-8")
+        seg = data[d.range.start_byte : d.range.end_byte].decode("utf-8", "replace")
+        toks = [t for t in tokenize(seg)[0] if t[0] != DOC_COMMENT]
+        texts = [t[1] for t in toks]
+        cursor = [0]
+
+        def locate(text: str) -> tuple[str, int, int]:
+            want = [t[1] for t in tokenize(text)[0] if t[0] != DOC_COMMENT]
+            if not want:
+                return text, *fallback_pos
+            k = _find_seq(texts, want, cursor[0])
+            if k < 0:
+                k = _find_seq(texts, want, 0)
+                if k < 0:
+                    return text, *fallback_pos
+            cursor[0] = k + len(want)
+            a, b = toks[k][2], toks[k + len(want) - 1][3]
+            before = seg[:a]
+            nl = before.count("\n")
+            if nl == 0:
+                return seg[a:b], d.range.start_line, d.range.start_column + len(before)
+            return seg[a:b], d.range.start_line + nl, len(before) - before.rfind("\n")
+        return locate
+
+    def _source(self, m: ModuleExport) -> str | None:
+        if m.path not in self._sources:
+            text = None
+            if self.root is not None:
+                p = self.root / m.path
+                try:
+                    raw = p.read_bytes()
+                    if _sha256(raw) == m.source_sha256:
+                        text = raw.decode("utf-8")
+                except (OSError, UnicodeDecodeError):
+                    text = None
+            self._sources[m.path] = text
+        return self._sources[m.path]
+
+    # ---- signatures (for expected types and field notation) ----------------------------------
+    def signature(self, full_name: str) -> tuple[list[str | None], str | None]:
+        """Type heads of the explicit parameters of a corpus constant, and of its result."""
+        hit = self._sig_cache.get(full_name)
+        if hit is not None:
+            return hit
+        self._sig_cache[full_name] = ([], None)  # recursion guard
+        params: list[str | None] = []
+        result: str | None = None
+        info = self.member_info.get(full_name)
+        entry = self.decls.get(full_name)
+        owner = self.decls.get(self.members.get(full_name, ""))
+        src = entry or owner
+        if src is not None:
+            d, m = src
+            ctx = self.context(d, m)
+            binders = getattr(info, "binders", None) if info is not None else d.binders
+            type_text = getattr(info, "type", None) if info is not None else d.type
+            env: dict[str, str | None] = {}
+            for b in binders or []:
+                if b.from_variable and b.info == "explicit":
+                    continue
+                head = ctx.type_head(ctx.term(parse_term(b.type), env), env) if b.type else None
+                for n in b.names:
+                    env[n] = head
+                    if b.info == "explicit":
+                        params.append(head)
+            if type_text:
+                t = ctx.term(parse_term(type_text), dict(env))
+                while True:
+                    if isinstance(t, Arrow):
+                        params.append(ctx.type_head(t.dom, env))
+                        t = t.cod
+                    elif isinstance(t, Quant) and t.quantifier in ("→", "∀", "Π"):
+                        for b2 in t.binders:
+                            if b2.info == "explicit":
+                                params.extend([ctx.type_head(b2.type, env) if b2.type else None] * max(1, len(b2.names)))
+                        t = t.body
+                    else:
+                        break
+                result = ctx.type_head(t, env)
+            elif info is not None and full_name in self.members and owner is not None:
+                result = self.members[full_name]  # a constructor without a type: its inductive
+        self._sig_cache[full_name] = (params, result)
+        return params, result
+
+    # ---- summaries ---------------------------------------------------------------------------
+    def uses_of(self, full_name: str) -> list[Use]:
+        out: list[Use] = []
+        for t in self.resolved(full_name).trees():
+            out.extend(uses(t))
+        return out
+
+    def constants(self, full_name: str) -> tuple[list[str], list[str], list[str]]:
+        """(corpus, external, unresolved) names used by a declaration, sorted, no duplicates."""
+        corpus, ext, unres = set(), set(), set()
+        for u in self.uses_of(full_name):
+            if u.status == "corpus" and u.target:
+                corpus.add(u.target)
+            elif u.status == "external":
+                ext.add(u.target or u.name)
+            elif u.status == "unresolved":
+                unres.add(u.name)
+        corpus.discard(full_name)
+        return sorted(corpus), sorted(ext), sorted(unres)
+
+    def deps(self, full_name: str, depth: int | None = None) -> DepGraph:
+        """Transitive closure over corpus declarations from `full_name`, breadth first.
+        Fields and constructors lead to their owning declaration as well."""
+        g = DepGraph(full_name, {}, {}, {})
+        frontier = [full_name]
+        level = 0
+        while frontier and (depth is None or level < depth):
+            nxt: list[str] = []
+            for name in frontier:
+                if name in g.corpus:
+                    continue
+                owner = name if name in self.decls else self.members.get(name)
+                if owner is None:
+                    g.corpus[name] = []
+                    continue
+                corpus, ext, unres = self.constants(owner)
+                if owner != name:
+                    corpus = sorted(set(corpus) | {owner})
+                g.corpus[name] = corpus
+                g.external[name] = ext
+                g.unresolved[name] = unres
+                nxt.extend(c for c in corpus if c not in g.corpus)
+            frontier = nxt
+            level += 1
+        for name in frontier:
+            g.corpus.setdefault(name, [])
+        return g
+
+
+def _find_seq(hay: list[str], needle: list[str], start: int) -> int:
+    first, n = needle[0], len(needle)
+    k = start
+    while True:
+        try:
+            k = hay.index(first, k)
+        except ValueError:
+            return -1
+        if hay[k : k + n] == needle:
+            return k
+        k += 1
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _prefixes(ns: str) -> list[str]:
+    """`A.B` → [`A.B`, `A`, ``]."""
+    out = []
+    parts = ns.split(".") if ns else []
+    for k in range(len(parts), 0, -1):
+        out.append(".".join(parts[:k]))
+    out.append("")
+    return out
+
+
+_HEAD_RE = re.compile(r"[^\s(]+")
+
+
+def _head_text(t: str) -> str:
+    m = _HEAD_RE.match(t.strip())
+    return m.group() if m else ""
+
+
+class _Ctx:
+    """Resolution of the names in one declaration."""
+
+    def __init__(self, corpus: Corpus, prefixes: list[str], opens: list[tuple[str, OpenDirective]],
+                 decl: Declaration) -> None:
+        self.c = corpus
+        self.prefixes = prefixes
+        self.opens = opens
+        self.decl = decl
+        self._memo: dict[str, tuple[str | None, Status]] = {}
+        sig_types = [b.type for b in decl.binders if b.type] + ([decl.type] if decl.type else [])
+        self.sig_heads = {w for t in sig_types for w in re.findall(r"[^\s()\[\]{}→,:]+", t)}
+
+    # ---- globals -----------------------------------------------------------------------------
+    def lookup(self, name: str) -> tuple[str | None, Status]:
+        """(target, status) of a global name."""
+        hit = self._memo.get(name)
+        if hit is None:
+            hit = self._lookup(name)
+            self._memo[name] = hit
+        return hit
+
+    def _visible(self, full: str, written: str) -> bool:
+        # a protected name needs at least its last namespace component written out
+        return not (full in self.c.protected and "." not in written)
+
+    def _lookup(self, name: str) -> tuple[str | None, Status]:
+        if name.startswith("_root_."):
+            bare = name[len("_root_."):]
+            t = self.c._exists(bare)
+            return (t, "corpus") if t else (bare, "external")
+        c = self.c
+        for p in self.prefixes:
+            t = c._exists(f"{p}.{name}" if p else name)
+            if t and self._visible(t, name):
+                return t, "corpus"
+        head = name.split(".", 1)[0]
+        for ns, o in self.opens:
+            if o.renaming:
+                src = next((k for k, v in o.renaming.items() if v == head), None)
+                if src is None:
+                    continue
+                t = c._exists(f"{ns}.{src}{name[len(head):]}")
+                if t:
+                    return t, "corpus"
+                continue
+            if (o.only and head not in o.only) or head in o.hiding:
+                continue
+            t = c._exists(f"{ns}.{name}")
+            if t and self._visible(t, name):
+                return t, "corpus"
+        # not in the corpus: outside (core/Mathlib) unless qualified by a corpus namespace
+        if "." in name and head not in EXTERNAL_ROOTS:
+            qual = name.rsplit(".", 1)[0]
+            for p in self.prefixes:
+                full = f"{p}.{qual}" if p else qual
+                if full in c.namespaces and full.split(".")[0] not in EXTERNAL_ROOTS:
+                    return None, "unresolved"
+            for ns, _ in self.opens:
+                if f"{ns}.{qual}" in c.namespaces:
+                    return None, "unresolved"
+        if name in _CORE_CTORS:
+            return _CORE_CTORS[name], "external"
+        if "." not in name:
+            ext_opens = [ns for ns, _ in self.opens if ns not in c.namespaces]
+            if len(ext_opens) == 1 and name[:1].islower():
+                return f"{ext_opens[0]}.{name}", "external"
+        return name, "external"
+
+    def type_head(self, t: Term | None, env: dict[str, str | None]) -> str | None:
+        """Fully qualified head constant of a type term (`TList α Γ` → `…TList`)."""
+        while True:
+            if isinstance(t, App):
+                t = t.fn
+            elif isinstance(t, Ascription):
+                t = t.type
+            else:
+                break
+        if isinstance(t, Ident):
+            if t.status == "local":
+                return None
+            if t.target:
+                return t.target
+            if t.status is None:
+                return self.lookup(t.name)[0]
+        return None
+
+    # ---- trees -------------------------------------------------------------------------------
+    def body(self, t: Term, env: dict[str, str | None], statement: Term | None) -> Term:
+        """A declaration body; equation alternatives get pattern/result types from the statement."""
+        if isinstance(t, Alternatives):
+            doms: list[str | None] = []
+            s = statement
+            while True:
+                if isinstance(s, Arrow):
+                    doms.append(self.type_head(s.dom, env))
+                    s = s.cod
+                elif isinstance(s, Quant) and s.quantifier in ("→", "∀"):
+                    for b in s.binders:
+                        doms.extend([self.type_head(b.type, env) if b.type else None] * max(1, len(b.names)))
+                    s = s.body
+                else:
+                    break
+            res = self.type_head(s, env) if s is not None else None
+            for alt in t.alts:
+                aenv = dict(env)
+                alt.patterns = [self.pattern(p, aenv, doms[k] if k < len(doms) else None)
+                                for k, p in enumerate(alt.patterns)]
+                alt.rhs = self.term(alt.rhs, aenv, res)
+            return t
+        res = self.type_head(statement, env) if statement is not None else None
+        return self.term(t, env, res)
+
+    def term(self, t: Term, env: dict[str, str | None], expected: str | None = None) -> Term:
+        """Resolve in place; returns the node (a dotted local name becomes a `Proj`)."""
+        if isinstance(t, Ident):
+            return self.ident(t, env)
+        if isinstance(t, DotIdent):
+            self.dot_ident(t, expected)
+            return t
+        if isinstance(t, App):
+            params: list[str | None] = []
+            t.fn = self.term(t.fn, env, expected)
+            tgt = _target(t.fn)
+            if tgt and tgt in self.c.names:
+                params = self.c.signature(tgt)[0]
+            k = 0
+            for a in t.args:
+                exp = None
+                if a.name is None:
+                    exp = params[k] if k < len(params) else None
+                    k += 1
+                a.value = self.term(a.value, env, exp)
+            return t
+        if isinstance(t, Lambda):
+            inner = dict(env)
+            t.binders = self.binders(t.binders, inner)
+            t.body = self.term(t.body, inner)
+            return t
+        if isinstance(t, Quant):
+            inner = dict(env)
+            t.binders = self.binders(t.binders, inner)
+            t.body = self.term(t.body, inner)
+            return t
+        if isinstance(t, Let):
+            inner = dict(env)
+            t.binders = self.binders(t.binders, inner)
+            if t.type is not None:
+                t.type = self.term(t.type, inner)
+            if t.keyword == "let rec" and t.name:
+                env = dict(env)
+                env[t.name] = None
+                inner[t.name] = None
+            t.value = self.term(t.value, inner, self.type_head(t.type, env) if t.type else None)
+            after = dict(env)
+            if t.pattern is not None:
+                t.pattern = self.pattern(t.pattern, after, None)
+            if t.name:
+                after[t.name] = (self.type_head(t.type, env) if t.type is not None
+                                 else self.result_head(t.value, env))
+            elif t.keyword in ("have", "haveI"):
+                after["this"] = None
+            if t.body is not None:
+                t.body = self.term(t.body, after, expected)
+            return t
+        if isinstance(t, If):
+            t.cond = self.term(t.cond, env)
+            inner = dict(env)
+            if t.hyp:
+                inner[t.hyp] = None
+            t.then = self.term(t.then, inner, expected)
+            if t.else_ is not None:
+                t.else_ = self.term(t.else_, inner, expected)
+            return t
+        if isinstance(t, Match):
+            heads = [self.result_head(x, env) for x in t.discriminants]
+            t.discriminants = [self.term(x, env) for x in t.discriminants]
+            env2 = dict(env)
+            for h in t.hyps:
+                if h:
+                    env2[h] = None
+            self.alts(t.alts, env2, heads, expected)
+            return t
+        if isinstance(t, FunMatch):
+            self.alts(t.alts, env, [], None)
+            return t
+        if isinstance(t, Alternatives):
+            self.alts(t.alts, env, [], expected)
+            return t
+        if isinstance(t, Proj):
+            t.term = self.term(t.term, env)
+            self.proj(t, self.result_head(t.term, env))
+            return t
+        if isinstance(t, StructInst):
+            if t.base is not None:
+                t.base = self.term(t.base, env)
+            if t.type is not None:
+                t.type = self.term(t.type, env)
+            owner = self.type_head(t.type, env) if t.type is not None else (
+                self.result_head(t.base, env) if t.base is not None else expected)
+            for f in t.fields:
+                self.field_init(f, env, owner)
+            return t
+        # generic: recurse into every child term
+        for name in type(t).model_fields:
+            v = getattr(t, name)
+            if isinstance(v, BaseModel) and not isinstance(v, (TBinder, MatchAlt, FieldInit)):
+                setattr(t, name, self.term(v, env))  # type: ignore[arg-type]
+            elif isinstance(v, list):
+                setattr(t, name, [self.term(x, env) if isinstance(x, BaseModel) else x for x in v])  # type: ignore[arg-type]
+        return t
+
+    def field_init(self, f: FieldInit, env: dict[str, str | None], owner: str | None) -> None:
+        inner = dict(env)
+        f.binders = self.binders(f.binders, inner)
+        ftype = None
+        if owner:
+            full = self.struct_member(owner, f.name)
+            if full:
+                ftype = self.c.signature(full)[1]
+        f.value = self.term(f.value, inner, ftype)
+
+    def alts(self, alts: list[MatchAlt], env: dict[str, str | None], heads: list[str | None],
+             expected: str | None) -> None:
+        for alt in alts:
+            aenv = dict(env)
+            alt.patterns = [self.pattern(p, aenv, heads[k] if k < len(heads) else None)
+                            for k, p in enumerate(alt.patterns)]
+            alt.rhs = self.term(alt.rhs, aenv, expected)
+
+    def binders(self, bs: list[TBinder], env: dict[str, str | None]) -> list[TBinder]:
+        for b in bs:
+            if b.type is not None:
+                b.type = self.term(b.type, env)
+            if b.default is not None:
+                b.default = self.term(b.default, env)
+            if b.bound is not None:
+                b.bound = self.term(b.bound, env)
+            if b.pattern is not None:
+                b.pattern = self.pattern(b.pattern, env, self.type_head(b.type, env) if b.type else None)
+            head = self.type_head(b.type, env) if b.type is not None else None
+            for n in b.names:
+                env[n] = head
+        return bs
+
+    # ---- patterns ----------------------------------------------------------------------------
+    def pattern(self, p: Term, env: dict[str, str | None], expected: str | None) -> Term:
+        """Resolve a pattern, binding its variables in `env` (typed where the constructor says)."""
+        if isinstance(p, Ident):
+            if "." not in p.name and not p.explicit:
+                target, status = self._ctor_named(p.name, expected)
+                if target is None:
+                    p.target, p.status = p.name, "local"
+                    env[p.name] = expected
+                    return p
+                p.target, p.status = target, status
+                return p
+            p.target, p.status = self.lookup(p.name)
+            return p
+        if isinstance(p, DotIdent):
+            self.dot_ident(p, expected)
+            return p
+        if isinstance(p, App):
+            p.fn = self.pattern(p.fn, {}, expected) if not isinstance(p.fn, Ident) or "." in p.fn.name \
+                else self._pattern_head(p.fn, expected)
+            tgt = _target(p.fn)
+            params: list[str | None] = []
+            named: dict[str, str | None] = {}
+            if tgt and tgt in self.c.names:
+                params = self.c.signature(tgt)[0]
+                info = self.c.member_info.get(tgt)
+                for b in getattr(info, "binders", []) or []:
+                    for n in b.names:
+                        named[n] = None
+            k = 0
+            for a in p.args:
+                if a.name is not None:
+                    a.value = self.pattern(a.value, env, named.get(a.name))
+                else:
+                    a.value = self.pattern(a.value, env, params[k] if k < len(params) else None)
+                    k += 1
+            return p
+        if isinstance(p, (Ascription,)):
+            p.type = self.term(p.type, env)
+            p.term = self.pattern(p.term, env, self.type_head(p.type, env))
+            return p
+        # `a :: as`, `n + 1`, `⟨a, b⟩`, `(a, b)`, `[a]`, literals: every sub-pattern binds
+        from bridge.lean.terms import AnonCtor, BinOp, ListLit, Tuple  # local: keep the top tidy
+
+        if isinstance(p, BinOp):
+            p.lhs = self.pattern(p.lhs, env, None)
+            p.rhs = self.pattern(p.rhs, env, expected if p.op == "::" else None)
+            return p
+        if isinstance(p, (AnonCtor, Tuple, ListLit)):
+            p.items = [self.pattern(x, env, None) for x in p.items]
+            return p
+        return self.term(p, env)
+
+    def _pattern_head(self, fn: Ident, expected: str | None) -> Ident:
+        target, status = self._ctor_named(fn.name, expected)
+        if target is None:
+            target, status = self.lookup(fn.name)
+        fn.target, fn.status = target, status
+        return fn
+
+    def _ctor_named(self, name: str, expected: str | None) -> tuple[str | None, Status]:
+        """An unqualified pattern name is a constructor when one is in scope, else a variable."""
+        if expected and f"{expected}.{name}" in self.c.members:
+            return f"{expected}.{name}", "corpus"
+        t, status = self.lookup(name)
+        if status == "corpus" and t is not None and t in self.c.member_info and \
+                not hasattr(self.c.member_info[t], "default"):
+            return t, status
+        if name in _CORE_CTORS:
+            return _CORE_CTORS[name], "external"
+        return None, "unresolved"
+
+    # ---- identifiers ---------------------------------------------------------------------------
+    def ident(self, t: Ident, env: dict[str, str | None]) -> Term:
+        name = t.name
+        head, _, rest = name.partition(".")
+        if head in env:
+            if not rest:
+                t.target, t.status = name, "local"
+                return t
+            # generalized field notation on a local: `g.eval` → Proj(g, eval)
+            base = Ident(name=head, target=head, status="local", line=t.line, column=t.column)
+            node: Term = base
+            typ = env[head]
+            for part in rest.split("."):
+                pj = Proj(term=node, field=part, line=t.line, column=t.column)
+                self.proj(pj, typ)
+                typ = self.c.signature(pj.target)[1] if pj.target and pj.status == "corpus" else None
+                node = pj
+            return node
+        target, status = self.lookup(name)
+        if status != "corpus" and "." in name:
+            # `Shape.scalar.size`: longest constant prefix, the rest is field notation
+            parts = name.split(".")
+            for k in range(len(parts) - 1, 0, -1):
+                tgt, st = self.lookup(".".join(parts[:k]))
+                if st == "corpus" and tgt:
+                    node = Ident(name=".".join(parts[:k]), explicit=t.explicit, target=tgt, status=st,
+                                 line=t.line, column=t.column)
+                    typ = self.c.signature(tgt)[1]
+                    for part in parts[k:]:
+                        pj = Proj(term=node, field=part, line=t.line, column=t.column)
+                        self.proj(pj, typ)
+                        typ = self.c.signature(pj.target)[1] if pj.target and pj.status == "corpus" else None
+                        node = pj
+                    return node
+        t.target, t.status = target, status  # type: ignore[assignment]
+        return t
+
+    def struct_member(self, owner: str, fname: str, seen: frozenset[str] = frozenset()) -> str | None:
+        """`owner.fname` as a field, constructor or function, looking through `extends`."""
+        cand = f"{owner}.{fname}"
+        if self.c._exists(cand):
+            return self.c._exists(cand)
+        d = self.c.decl(owner)
+        if d is not None and owner not in seen:
+            m = self.c.module_of(owner)
+            ctx = self.c.context(d, m) if m else self
+            for p in d.extends:
+                ph = ctx.lookup(_head_text(p))[0] if isinstance(ctx, _Ctx) else None
+                if ph:
+                    r = self.struct_member(ph, fname, seen | {owner})
+                    if r:
+                        return r
+        return None
+
+    def proj(self, pj: Proj, typ: str | None) -> None:
+        if pj.field.isdigit():
+            pj.status = "external"  # anonymous projection `.1`
+            return
+        if typ:
+            full = self.struct_member(typ, pj.field)
+            if full:
+                pj.target, pj.status = full, "corpus"
+                return
+            if typ not in self.c.names:
+                pj.target, pj.status = f"{typ}.{pj.field}", "external"
+                return
+        # type unknown: a unique corpus member of that name, else outside the corpus
+        cands = [n for n in self.c.by_last.get(pj.field, []) if n in self.c.members or
+                 n.rsplit(".", 1)[0] in self.c.decls]
+        preferred = [n for n in cands if n.rsplit(".", 1)[0].rsplit(".", 1)[-1] in self.sig_heads]
+        if len(preferred) == 1 or len(cands) == 1:
+            pj.target, pj.status = (preferred or cands)[0], "corpus"
+        else:
+            pj.target, pj.status = None, "external"
+
+    def dot_ident(self, t: DotIdent, expected: str | None) -> None:
+        c = self.c
+        if expected:
+            full = self.struct_member(expected, t.name)
+            if full:
+                t.target, t.status = full, "corpus"
+                return
+            if expected not in c.names:
+                t.target, t.status = f"{expected}.{t.name}", "external"
+                return
+        cands = [n for n in c.by_last.get(t.name, []) if n.rsplit(".", 1)[0] in c.decls]
+        preferred = [n for n in cands if n.rsplit(".", 1)[0].rsplit(".", 1)[-1] in self.sig_heads]
+        pick = preferred or cands
+        if pick:
+            t.target, t.status = min(pick), "corpus"
+        else:
+            t.target, t.status = None, "external"
+
+    def result_head(self, t: Term | None, env: dict[str, str | None]) -> str | None:
+        """Head of the type of an already-resolved term, where it is easy to know."""
+        if isinstance(t, Ascription):
+            return self.type_head(t.type, env)
+        if isinstance(t, Ident) and t.status == "local":
+            return env.get(t.name)
+        fn = t.fn if isinstance(t, App) else t
+        tgt = _target(fn)  # type: ignore[arg-type]
+        if tgt and tgt in self.c.names:
+            return self.c.signature(tgt)[1]
+        return None
+
+
+def _target(t: Term) -> str | None:
+    if isinstance(t, (Ident, DotIdent, Proj)) and t.status == "corpus":
+        return t.target
+    return None

@@ -1,0 +1,558 @@
+"""`Proofs.Autograd.Algebra.Graph.scalarLoss_grad_correct` on torch: forward mode against reverse mode.
+
+The theorem: for a graph whose last node is a scalar loss, with `seed = seedScalarLoss g x` (0 on
+every context entry, 1 on the loss), `dotList (jvpCtx g x dx d) seed = dotList dx (backpropCtx g x d
+seed)`: the directional derivative of the loss along `dx` equals `⟨dx, reverse-mode gradient⟩`.
+On torch the left side is `torch.func.jvp` of the loss with respect to all parameters along a random
+direction `dx`; the right side is `loss.backward()` (the seed 1 at the scalar loss) followed by
+`Σ_p ⟨dx_p, p.grad⟩`. Both are computed in the runtime dtype; the tolerance is derived in
+docs/VERDICTS.md ("Autograd rows") from the models' depth and reduction lengths, never tuned.
+
+Separately, `graph_reference_row` evaluates the *generated* references of `Graph.jvpCtx`,
+`Graph.backpropCtx` and `Graph.seedScalarLoss` exactly (FractionDomain) on a small graph they can
+express, checks the theorem's two sides agree exactly there, and measures torch's forward and
+reverse mode on the same function against that exact value.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import torch
+from torch import nn
+from torch.func import functional_call, jvp
+
+from bridge.numerics import format_of
+
+SPEC = "Proofs.Autograd.Algebra.Graph.scalarLoss_grad_correct"
+IMPL = "jvp-vs-backward"
+ModelFactory = Callable[[], tuple[nn.Module, tuple[Any, ...], Callable[[Any], torch.Tensor]]]
+
+
+# ----------------------------------------------------------------------------------- the models
+
+
+def _gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def mlp_mse() -> tuple[nn.Module, tuple[Any, ...], Callable[[Any], torch.Tensor]]:
+    """Two-layer MLP (8 -> 16 -> 4, tanh) with mean-squared error on a batch of 6."""
+    torch.manual_seed(11)
+    model = nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 4))
+    g = _gen(12)
+    x, y = torch.randn(6, 8, generator=g), torch.randn(6, 4, generator=g)
+    return model, (x,), lambda out: nn.functional.mse_loss(out, y.to(out.dtype))
+
+
+class ConvNet(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(2, 4, 3, padding=1)
+        self.fc = nn.Linear(4 * 6 * 6, 5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(torch.relu(self.conv(x)).flatten(1))  # type: ignore[no-any-return]
+
+
+def conv_ce() -> tuple[nn.Module, tuple[Any, ...], Callable[[Any], torch.Tensor]]:
+    """Conv (2 -> 4 channels, 3x3) + ReLU + linear to 5 classes, cross-entropy on a batch of 3."""
+    torch.manual_seed(21)
+    model = ConvNet()
+    g = _gen(22)
+    x, y = torch.randn(3, 2, 6, 6, generator=g), torch.randint(0, 5, (3,), generator=g)
+    return model, (x,), lambda out: nn.functional.cross_entropy(out, y)
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block: LayerNorm, 2-head self-attention written out (softmax(QKᵀ/√d)V:
+    torch's fused scaled_dot_product_attention has no forward-mode AD on CPU in torch 2.13), a residual,
+    LayerNorm, a GELU MLP and a residual."""
+
+    def __init__(self, d: int = 16, heads: int = 2, hidden: int = 32) -> None:
+        super().__init__()
+        self.heads = heads
+        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+        self.mlp = nn.Sequential(nn.Linear(d, hidden), nn.GELU(), nn.Linear(hidden, d))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, n, d = x.shape
+        q, k, v = self.qkv(self.ln1(x)).split(d, dim=-1)
+        q, k, v = (t.reshape(b, n, self.heads, d // self.heads).transpose(1, 2) for t in (q, k, v))
+        att = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(d // self.heads), dim=-1)
+        x = x + self.proj((att @ v).transpose(1, 2).reshape(b, n, d))
+        return x + self.mlp(self.ln2(x))  # type: ignore[no-any-return]
+
+
+def transformer_block() -> tuple[nn.Module, tuple[Any, ...], Callable[[Any], torch.Tensor]]:
+    torch.manual_seed(31)
+    model = Block()
+    g = _gen(32)
+    x, y = torch.randn(2, 4, 16, generator=g), torch.randn(2, 4, 16, generator=g)
+    return model, (x,), lambda out: nn.functional.mse_loss(out, y.to(out.dtype))
+
+
+class Shared(nn.Module):
+    """One weight used twice: `W·tanh(W·x + b)`; its gradient is the sum of both uses."""
+
+    def __init__(self, n: int = 8) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(n, n) / math.sqrt(n))
+        self.b = nn.Parameter(torch.randn(n) / 4)
+
+    def first(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(x @ self.w.T + self.b)
+
+    def second(self, h: torch.Tensor) -> torch.Tensor:
+        return h @ self.w.T
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.second(self.first(x))
+
+
+def shared_param() -> tuple[nn.Module, tuple[Any, ...], Callable[[Any], torch.Tensor]]:
+    torch.manual_seed(41)
+    model = Shared()
+    g = _gen(42)
+    x, y = torch.randn(5, 8, generator=g), torch.randn(5, 8, generator=g)
+    return model, (x,), lambda out: nn.functional.mse_loss(out, y.to(out.dtype))
+
+
+MODELS: dict[str, ModelFactory] = {
+    "autograd/mlp-mse": mlp_mse,
+    "autograd/conv-ce": conv_ce,
+    "autograd/transformer-block": transformer_block,
+    "autograd/shared-param": shared_param,
+}
+
+
+# --------------------------------------------------------------------------- the measurement
+
+
+@dataclass
+class Measurement:
+    jvp: float  # ⟨J·dx, seed⟩ by forward mode, in the runtime dtype (exactly as a float64)
+    rev: float  # Σ ⟨dx_p, p.grad⟩, products and sum in float64 from the runtime dtype's values
+    dx_norm: float
+    g_norm: float
+    depth: int  # nodes on the longest path of the autograd graph
+    k: int  # longest reduction any op of the model can perform (see reduction_length)
+    n: int  # parameters' elements (terms of the float64 inner product)
+    fmt_u: float
+
+    @property
+    def c(self) -> float:
+        """Error constant: 2·depth·(k + 2) — two computations (jvp and backward), each a chain of at
+        most `depth` nodes, each node at most a reduction of length k plus two elementwise roundings."""
+        return 2.0 * self.depth * (self.k + 2)
+
+    @property
+    def scale(self) -> float:
+        return self.dx_norm * self.g_norm + abs(self.jvp)
+
+    @property
+    def bound(self) -> float:
+        """c·u·(‖dx‖·‖g‖ + |jvp|) plus the float64 inner product's own error n·2^-53·‖dx‖‖g‖."""
+        cu = self.c * self.fmt_u
+        return cu * self.scale + self.n * 2.0**-53 * self.dx_norm * self.g_norm
+
+    @property
+    def diff(self) -> float:
+        return abs(self.jvp - self.rev)
+
+
+def _depth(loss: torch.Tensor) -> int:
+    """Longest path (in backward nodes) from the loss to a leaf of the autograd graph."""
+    memo: dict[Any, int] = {}
+
+    def walk(fn: Any) -> int:
+        if fn is None:
+            return 0
+        if fn in memo:
+            return memo[fn]
+        memo[fn] = 1  # guards against cycles (there are none in an autograd graph)
+        memo[fn] = 1 + max((walk(nxt) for nxt, _ in fn.next_functions), default=0)
+        return memo[fn]
+
+    import sys
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, 20000))
+    try:
+        return walk(loss.grad_fn)
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def reduction_length(params: dict[str, torch.Tensor], inputs: tuple[Any, ...], out: Any) -> int:
+    """An upper bound on the length of any sum the model computes: the fan-in of every weight
+    (elements per output row: `numel / shape[0]`, e.g. in·kh·kw for a conv kernel), the length of
+    every 1-d parameter (a normalisation over that many features), every dimension of every input
+    (attention sums over the sequence, softmax over classes), and the number of elements of the
+    model output (a mean loss sums them all)."""
+    k = 1
+    for p in params.values():
+        if p.dim() >= 2:
+            k = max(k, p.numel() // max(p.shape[0], 1))
+        elif p.dim() == 1:
+            k = max(k, p.numel())
+    for x in inputs:
+        if isinstance(x, torch.Tensor):
+            k = max(k, *x.shape) if x.dim() else k
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    for o in outs:
+        if isinstance(o, torch.Tensor):
+            k = max(k, o.numel())
+    return int(k)
+
+
+def _cast(x: Any, dtype: torch.dtype, device: str) -> Any:
+    if isinstance(x, torch.Tensor):
+        return x.to(device, dtype) if x.is_floating_point() else x.to(device)
+    return x
+
+
+def measure(model: nn.Module, inputs: tuple[Any, ...], loss_fn: Callable[[Any], torch.Tensor],
+            dtype: str, device: str = "cpu", seed: int = 0) -> Measurement:
+    """Forward mode and reverse mode of the scalar loss along one random parameter direction."""
+    dt = getattr(torch, dtype)
+    model = model.to(device, dt)
+    xs = tuple(_cast(x, dt, device) for x in inputs)
+    params = {k: v.detach() for k, v in model.named_parameters()}  # a shared parameter appears once
+    g = torch.Generator().manual_seed(seed * 7919 + 1)
+    dx = {k: torch.randn(v.shape, generator=g, dtype=torch.float64).to(device, dt) for k, v in params.items()}
+
+    def loss_of(p: dict[str, torch.Tensor]) -> torch.Tensor:
+        return loss_fn(functional_call(model, p, xs))
+
+    tangent = jvp(loss_of, (params,), (dx,))[1]
+    for p in model.parameters():
+        p.grad = None
+    out = model(*xs)
+    loss = loss_fn(out)
+    if loss.dim() != 0:
+        raise ValueError(f"loss_fn must return a scalar, got shape {tuple(loss.shape)}")
+    depth = _depth(loss)
+    loss.backward()
+    named = dict(model.named_parameters())
+    rev, dn, gn, n = 0.0, 0.0, 0.0, 0
+    for k, d in dx.items():
+        grad = named[k].grad
+        d64 = d.detach().to("cpu", torch.float64)
+        g64 = torch.zeros_like(d64) if grad is None else grad.detach().to("cpu", torch.float64)
+        rev += float((d64 * g64).sum())
+        dn += float((d64 * d64).sum())
+        gn += float((g64 * g64).sum())
+        n += d64.numel()
+    return Measurement(float(tangent.detach().to("cpu", torch.float64)), rev, math.sqrt(dn), math.sqrt(gn),
+                       depth, reduction_length(params, xs, out), n, format_of(dt).u)
+
+
+def verdict_of(m: Measurement) -> str:
+    if not (math.isfinite(m.jvp) and math.isfinite(m.rev) and math.isfinite(m.bound)):
+        return "violation"
+    if m.jvp == m.rev:
+        return "exact"
+    return "rounding" if m.diff <= m.bound else "violation"
+
+
+def check_model(factory: ModelFactory, device: str, dtype: str, seed: int = 0, name: str = "",
+                cases: int = 1, mutant: str = "") -> Any:
+    """One check-table row for `factory() -> (model, inputs, loss_fn)` (never raises for model failures).
+    `max_ulp` holds the largest |jvp − ⟨dx, g⟩| in units of u·(‖dx‖‖g‖ + |jvp|), to compare with c."""
+    from bridge.check import Row
+
+    t0 = time.perf_counter()
+    label = name or getattr(factory, "__module__", "") + ":" + getattr(factory, "__name__", "model")
+    row = Row(label if label.startswith("autograd/") else f"autograd/{label}", SPEC, IMPL, device, dtype, "-",
+              "exact", mutant=mutant)
+    verdicts: list[str] = []
+    try:
+        for ci in range(cases):
+            model, inputs, loss_fn = factory()
+            m = measure(model, tuple(inputs), loss_fn, dtype, device, seed * 1000 + ci)
+            v = verdict_of(m)
+            verdicts.append(v)
+            units = m.diff / (m.fmt_u * m.scale) if m.scale > 0 else (0.0 if m.diff == 0 else math.inf)
+            row.max_ulp = max(row.max_ulp, units if math.isfinite(units) else math.inf)
+            row.cases += 1
+            row.steps += 1
+            row.elements += m.n
+            if v != "exact" and (not row.first or (v == "violation" and row.first.get("verdict") != "violation")):
+                row.first = {"verdict": v, "case": ci, "seed": seed, "jvp": m.jvp, "dx_dot_grad": m.rev,
+                             "diff": m.diff, "bound": m.bound, "c": m.c, "u": m.fmt_u, "depth": m.depth,
+                             "k": m.k, "dx_norm": m.dx_norm, "grad_norm": m.g_norm}
+            if v == "violation":
+                break
+    except Exception as exc:  # noqa: BLE001 - a model the runtime cannot differentiate is an error row
+        row.verdict, row.error = "error", f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+    if row.verdict != "error":
+        row.verdict = max(verdicts, key=["exact", "rounding", "violation"].index, default="exact")
+        row.share_off = sum(v != "exact" for v in verdicts) / max(len(verdicts), 1)
+    row.seconds = time.perf_counter() - t0
+    return row
+
+
+# ------------------------------------------------------------------------------------- mutants
+
+
+class _HalfGradLinear(torch.autograd.Function):
+    """`x·Wᵀ + b` with a correct forward-mode rule and a backward that returns half the gradient."""
+
+    @staticmethod
+    def forward(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return x @ w.T + b
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
+        x, w, _ = inputs
+        ctx.save_for_backward(x, w)
+        ctx.save_for_forward(x, w)
+
+    @staticmethod
+    def backward(ctx: Any, go: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        x, w = ctx.saved_tensors
+        return (go @ w) / 2, (go.T @ x) / 2, go.sum(0) / 2
+
+    @staticmethod
+    def jvp(ctx: Any, dx: Any, dw: Any, db: Any) -> torch.Tensor:
+        x, w = ctx.saved_tensors
+        out = torch.zeros(x.shape[0], w.shape[0], dtype=x.dtype, device=x.device)
+        if dx is not None:
+            out = out + dx @ w.T
+        if dw is not None:
+            out = out + x @ dw.T
+        if db is not None:
+            out = out + db
+        return out
+
+
+class _SecondUseNoWeightGrad(torch.autograd.Function):
+    """`h·Wᵀ` whose backward passes the input's gradient but drops W's (the second use's share)."""
+
+    @staticmethod
+    def forward(h: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        return h @ w.T
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
+        h, w = inputs
+        ctx.save_for_backward(h, w)
+        ctx.save_for_forward(h, w)
+
+    @staticmethod
+    def backward(ctx: Any, go: torch.Tensor) -> tuple[torch.Tensor, None]:
+        _, w = ctx.saved_tensors
+        return go @ w, None
+
+    @staticmethod
+    def jvp(ctx: Any, dh: Any, dw: Any) -> torch.Tensor:
+        h, w = ctx.saved_tensors
+        out = torch.zeros(h.shape[0], w.shape[0], dtype=h.dtype, device=h.device)
+        if dh is not None:
+            out = out + dh @ w.T
+        if dw is not None:
+            out = out + h @ dw.T
+        return out
+
+
+class _HalfGradMLP(nn.Module):
+    def __init__(self, inner: nn.Sequential) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        first: nn.Linear = self.inner[0]  # type: ignore[assignment]
+        return self.inner[2](self.inner[1](_HalfGradLinear.apply(x, first.weight, first.bias)))  # type: ignore[no-any-return]
+
+
+class _DropSecondUse(Shared):
+    def second(self, h: torch.Tensor) -> torch.Tensor:
+        return _SecondUseNoWeightGrad.apply(h, self.w)  # type: ignore[no-any-return]
+
+
+def mutant_half_gradient() -> tuple[nn.Module, tuple[Any, ...], Callable[[Any], torch.Tensor]]:
+    """mlp-mse whose first layer is a custom autograd.Function returning half the true gradient."""
+    model, inputs, loss_fn = mlp_mse()
+    return _HalfGradMLP(model), inputs, loss_fn  # type: ignore[arg-type]
+
+
+def mutant_drop_second_use() -> tuple[nn.Module, tuple[Any, ...], Callable[[Any], torch.Tensor]]:
+    """shared-param whose second use of W contributes nothing to W's gradient."""
+    model, inputs, loss_fn = shared_param()
+    bad = _DropSecondUse()
+    bad.load_state_dict(model.state_dict())
+    return bad, inputs, loss_fn
+
+
+# (mutant name, the row it mutates, factory)
+AUTOGRAD_MUTANTS: tuple[tuple[str, str, ModelFactory], ...] = (
+    ("half-gradient", "autograd/mlp-mse", mutant_half_gradient),
+    ("drop-second-use", "autograd/shared-param", mutant_drop_second_use),
+)
+
+
+# ----------------------------------------------------- the generated reference on a small graph
+
+
+def _node(struct: Any, forward: Callable[..., Any], jvp_: Callable[..., Any], vjp: Callable[..., Any]) -> Any:
+    return struct(forward=forward, jvp=jvp_, vjp=vjp, adjoint=None)
+
+
+def small_graph(D: Any, node_struct: Any) -> tuple[Any, list[tuple[int, ...]]]:
+    """A `Graph Δ Γ ss` value over domain D, Γ = [w1 (3,), w2 (3,)], side data d = (x (3,), t scalar):
+
+        h = w1 ⊙ x;  a = h ⊙ h;  o = ⟨w2, a⟩ + ⟨w1, a⟩;  loss = (o − t)·(o − t)
+
+    (w1 is used twice). Each node's vjp returns a cotangent for the whole context so far, as in
+    TorchLean's `Node`. Returns the graph and `ss` (the node shapes before the loss)."""
+    from bridge.vocab import prims as P
+    from bridge.vocab.runtime import ctor
+
+    def z(ctx: list[Any]) -> list[Any]:
+        return [D.full(D.shape_of(c), 0) for c in ctx]
+
+    def n_h() -> Any:
+        def fwd(ctx: list[Any], d: Any) -> Any:
+            return P.mul_spec(D, ctx[0], d[0])
+
+        def jv(ctx: list[Any], dctx: list[Any], d: Any) -> Any:
+            return P.mul_spec(D, dctx[0], d[0])
+
+        def vj(ctx: list[Any], d: Any, delta: Any) -> list[Any]:
+            out = z(ctx)
+            out[0] = P.mul_spec(D, delta, d[0])
+            return out
+        return _node(node_struct, fwd, jv, vj)
+
+    def n_a() -> Any:
+        def fwd(ctx: list[Any], d: Any) -> Any:
+            return P.mul_spec(D, ctx[2], ctx[2])
+
+        def jv(ctx: list[Any], dctx: list[Any], d: Any) -> Any:
+            return P.add_spec(D, P.mul_spec(D, dctx[2], ctx[2]), P.mul_spec(D, ctx[2], dctx[2]))
+
+        def vj(ctx: list[Any], d: Any, delta: Any) -> list[Any]:
+            out = z(ctx)
+            out[2] = P.add_spec(D, P.mul_spec(D, delta, ctx[2]), P.mul_spec(D, delta, ctx[2]))
+            return out
+        return _node(node_struct, fwd, jv, vj)
+
+    def n_o() -> Any:
+        def fwd(ctx: list[Any], d: Any) -> Any:
+            return P.tensor_scalar(D, P.dot(D, ctx[1], ctx[3]) + P.dot(D, ctx[0], ctx[3]))
+
+        def jv(ctx: list[Any], dctx: list[Any], d: Any) -> Any:
+            s = (P.dot(D, dctx[1], ctx[3]) + P.dot(D, ctx[1], dctx[3])
+                 + P.dot(D, dctx[0], ctx[3]) + P.dot(D, ctx[0], dctx[3]))
+            return P.tensor_scalar(D, s)
+
+        def vj(ctx: list[Any], d: Any, delta: Any) -> list[Any]:
+            out = z(ctx)
+            s = D.scalar(delta)
+            out[0] = P.scale_spec(D, ctx[3], s)
+            out[1] = P.scale_spec(D, ctx[3], s)
+            out[3] = P.scale_spec(D, P.add_spec(D, ctx[0], ctx[1]), s)
+            return out
+        return _node(node_struct, fwd, jv, vj)
+
+    def n_loss() -> Any:
+        def fwd(ctx: list[Any], d: Any) -> Any:
+            r = D.scalar(ctx[4]) - d[1]
+            return P.tensor_scalar(D, r * r)
+
+        def jv(ctx: list[Any], dctx: list[Any], d: Any) -> Any:
+            r = D.scalar(ctx[4]) - d[1]
+            return P.tensor_scalar(D, (r + r) * D.scalar(dctx[4]))
+
+        def vj(ctx: list[Any], d: Any, delta: Any) -> list[Any]:
+            out = z(ctx)
+            r = D.scalar(ctx[4]) - d[1]
+            out[4] = P.tensor_scalar(D, (r + r) * D.scalar(delta))
+            return out
+        return _node(node_struct, fwd, jv, vj)
+
+    g: Any = ctor("nil")
+    for node in (n_h(), n_a(), n_o(), n_loss()):
+        g = ctor("snoc", g, node)
+    return g, [(3,), (3,), ()]
+
+
+def _torch_small(w1: torch.Tensor, w2: torch.Tensor, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """The same function in torch, operation for operation."""
+    h = w1 * x
+    a = h * h
+    o = (w2 * a).sum() + (w1 * a).sum()
+    return (o - t) * (o - t)
+
+
+def graph_reference_row(specs: Any, dtype: str, seed: int = 0) -> Any:
+    """Row `autograd/graph-reference`: the generated jvpCtx/backpropCtx/seedScalarLoss evaluated
+    exactly on `small_graph`; their two sides must agree exactly, and torch's forward and reverse mode
+    on the same function must each lie within the derived bound of that exact value."""
+    from bridge.check import Row
+    from bridge.vocab.domains import FractionDomain
+
+    t0 = time.perf_counter()
+    row = Row("autograd/graph-reference", SPEC, "jvp,backward-vs-generated", "cpu", dtype, "-", "exact")
+    D = FractionDomain()
+    try:
+        jvp_ctx = specs.reference("Proofs.Autograd.Algebra.Graph.jvpCtx", D)
+        back = specs.reference("Proofs.Autograd.Algebra.Graph.backpropCtx", D)
+        seed_fn = specs.reference("Proofs.Autograd.Algebra.Graph.seedScalarLoss", D)
+        dot_list = specs.reference("Proofs.Autograd.Algebra.TList.dotList", D)
+        node_struct = specs.structure("Proofs.Autograd.Algebra.Node", D)
+    except Exception as exc:  # noqa: BLE001 - any lookup failure means: no generated Graph reference here
+        row.verdict, row.error = "error", f"ReferenceUnavailable: {exc}".splitlines()[0][:300]
+        row.seconds = time.perf_counter() - t0
+        return row
+    try:
+        dt = getattr(torch, dtype)
+        gen = torch.Generator().manual_seed(seed * 31 + 5)
+        w1, w2, x, dw1, dw2 = (torch.randn(3, generator=gen, dtype=torch.float64).to(dt) for _ in range(5))
+        tt = torch.randn((), generator=gen, dtype=torch.float64).to(dt)
+        graph, ss = small_graph(D, node_struct)
+        xs = [D.tensor(w1), D.tensor(w2)]
+        dxs = [D.tensor(dw1), D.tensor(dw2)]
+        d = (D.tensor(x), D.scalar(tt))
+        seed_t = seed_fn(graph, xs, ss=ss)
+        lhs = Fraction(dot_list(jvp_ctx(graph, xs, dxs, d), seed_t))
+        rhs = Fraction(dot_list(dxs, back(graph, xs, d, seed_t)))
+        row.elements, row.cases, row.steps = 6, 1, 1
+        if lhs != rhs:
+            row.verdict = "violation"
+            row.first = {"note": "the generated reference breaks the theorem on this graph", "lhs": str(lhs),
+                         "rhs": str(rhs)}
+            return row
+        # torch in the runtime dtype against the exact directional derivative
+        tangent = jvp(lambda a, b: _torch_small(a, b, x, tt), (w1, w2), (dw1, dw2))[1]
+        a, b = w1.clone().requires_grad_(), w2.clone().requires_grad_()
+        loss = _torch_small(a, b, x, tt)
+        depth = _depth(loss)
+        loss.backward()
+        assert a.grad is not None and b.grad is not None
+        rev = Fraction(float((dw1.double() * a.grad.double()).sum() + (dw2.double() * b.grad.double()).sum()))
+        fj = Fraction(float(tangent.double()))
+        gnorm = math.sqrt(float(a.grad.double().square().sum() + b.grad.double().square().sum()))
+        dnorm = math.sqrt(float(dw1.double().square().sum() + dw2.double().square().sum()))
+        m = Measurement(float(fj), float(rev), dnorm, gnorm, depth, 3, 6, format_of(dt).u)
+        # each side alone carries at most half the two-sided constant
+        half = m.bound / 2
+        errs = {"jvp": abs(fj - lhs), "backward": abs(rev - lhs)}
+        worst = max(errs.values())
+        row.max_ulp = float(worst) / (m.fmt_u * m.scale) if m.scale else 0.0
+        bad = [k for k, e in errs.items() if float(e) > half]
+        row.verdict = "violation" if bad else ("exact" if worst == 0 else "rounding")
+        if row.verdict != "exact":
+            row.first = {"verdict": row.verdict, "exact": str(lhs), "exact_float": float(lhs), "jvp": float(fj),
+                         "dx_dot_grad": float(rev), "bound_each": half, "c": m.c, "off": bad}
+    except Exception as exc:  # noqa: BLE001 - a missing reference is reported plainly, not a crash
+        row.verdict, row.error = "error", f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+    finally:
+        row.seconds = time.perf_counter() - t0
+    return row

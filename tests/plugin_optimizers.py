@@ -1,0 +1,15 @@
+"""Optimizer factories for `--optimizer module:factory` tests (factory(params, lr) -> .step())."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+
+def plain_sgd(params: list[torch.Tensor], lr: float) -> Any:
+    return torch.optim.SGD(params, lr=lr)
+
+
+def sgd_lr_off(params: list[torch.Tensor], lr: float) -> Any:
+    return torch.optim.SGD(params, lr=lr * 1.001)

@@ -1,0 +1,186 @@
+"""scalarLoss_grad_correct on torch (forward mode vs reverse mode), its mutants, --model, the
+runtimes entry-point group and the pytest plugin."""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import EntryPoint
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from bridge import runtimes
+from bridge.check import GeneratedSpecs
+from bridge.check_cli import main
+from bridge.runtimes.torch_autograd import (
+    AUTOGRAD_MUTANTS,
+    MODELS,
+    SPEC,
+    check_model,
+    graph_reference_row,
+    measure,
+)
+from tests.support.standin_specs import StandinSpecs
+
+ROOT = Path(__file__).resolve().parents[1]
+GEN = ROOT / "generated"
+pytest_plugins = ["pytester"]
+DOC = ("https://lean-dojo.github.io/TorchLean/docs/NN/Proofs/Autograd/Training/StepAlgebra.html"
+       "#Proofs.Autograd.Algebra.Graph.scalarLoss_grad_correct")
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "bfloat16"])
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_models_pass(name: str, dtype: str) -> None:
+    row = check_model(MODELS[name], "cpu", dtype, name=name)
+    assert row.verdict in ("exact", "rounding"), (row.error, row.first)
+    assert row.spec == SPEC and row.binding == name
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_bound_is_not_vacuous_in_float32(name: str) -> None:
+    model, inputs, loss_fn = MODELS[name]()
+    m = measure(model, inputs, loss_fn, "float32")
+    assert m.bound < 1e-2 * m.dx_norm * m.g_norm  # a 1 % error in the gradient is beyond it
+    assert m.depth >= 3 and m.k >= 8
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("mutant,target,factory", AUTOGRAD_MUTANTS, ids=[m[0] for m in AUTOGRAD_MUTANTS])
+def test_autograd_mutants_caught(mutant: str, target: str, factory: Any, dtype: str) -> None:
+    row = check_model(factory, "cpu", dtype, name=target, mutant=mutant)
+    assert row.verdict == "violation", row
+
+
+def test_half_gradient_mutant_has_correct_forward() -> None:
+    # the mutant differs from the model only in reverse mode: same loss, same jvp
+    good, bad = MODELS["autograd/mlp-mse"](), AUTOGRAD_MUTANTS[0][2]()
+    mg, mb = measure(*good, "float64"), measure(*bad, "float64")
+    assert mg.jvp == pytest.approx(mb.jvp, rel=1e-12) and abs(mb.rev - mg.rev) > 1e-3 * abs(mg.rev)
+
+
+def test_cli_mutants_are_caught(capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["--binding", "autograd/mlp-mse", "--binding", "autograd/shared-param", "--dtype", "float32",
+               "--mutants"], specs=StandinSpecs())
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert out.count("caught") == 4 and "MISSED" not in out
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+def test_graph_reference_row(dtype: str) -> None:
+    row = graph_reference_row(GeneratedSpecs(GEN), dtype)
+    assert row.verdict in ("exact", "rounding"), (row.error, row.first)
+
+
+class _BrokenBackprop:
+    """The generated references, with backpropCtx halved: the theorem's two sides then differ."""
+
+    def __init__(self) -> None:
+        self.inner = GeneratedSpecs(GEN)
+
+    def reference(self, name: str, domain: Any) -> Any:
+        f = self.inner.reference(name, domain)
+        if name.endswith("backpropCtx"):
+            return lambda *a, **k: [x / 2 for x in f(*a, **k)]
+        return f
+
+    def structure(self, name: str, domain: Any) -> Any:
+        return self.inner.structure(name, domain)
+
+
+def test_graph_reference_row_catches_a_broken_reference() -> None:
+    row = graph_reference_row(_BrokenBackprop(), "float64")
+    assert row.verdict == "violation" and "breaks the theorem" in row.first["note"]
+
+
+def test_graph_reference_unavailable_is_said(capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["--binding", "autograd/graph-reference", "--dtype", "float32"], specs=StandinSpecs())
+    out = capsys.readouterr().out
+    assert rc == 0 and "unavailable" in out
+
+
+def test_model_option_passes_and_fails(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["--model", "tests.plugin_models:good", "--dtype", "float32", "--dtype", "float64"]) == 0
+    capsys.readouterr()
+    rc = main(["--model", "tests.plugin_models:half_gradient", "--dtype", "float32", "--report", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert rc == 1 and f"violation: {SPEC} ({DOC})" in err
+    rep = json.loads((tmp_path / "report.json").read_text())
+    assert rep["rows"][0]["doc_url"] == DOC and rep["rows"][0]["binding"] == "autograd/tests.plugin_models:half_gradient"
+
+
+def test_model_option_bad_import_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--model", "tests.plugin_models:nope", "--dtype", "float32"]) == 2
+
+
+def _fake_entry_points(value: str) -> Any:
+    def eps(group: str) -> list[EntryPoint]:
+        return [EntryPoint("fake", value, group)] if group == runtimes.ENTRY_POINT_GROUP else []
+    return eps
+
+
+def test_runtimes_entry_point_group(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(runtimes, "entry_points", _fake_entry_points("tests.plugin_runtimes:provide"))
+    names = [b.name for b in runtimes.discover_bindings()]
+    assert names == ["my-sgd", "my-broken-sgd"]
+    assert main(["--binding", "my-sgd", "--dtype", "float32"], specs=StandinSpecs()) == 0
+    assert "my-sgd" in capsys.readouterr().out
+    assert main(["--binding", "my-broken-sgd", "--dtype", "float32"], specs=StandinSpecs()) == 1
+
+
+def test_runtimes_entry_point_may_return_a_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from tests.plugin_runtimes import provide
+
+    f = tmp_path / "b.json"
+    f.write_text(json.dumps({"schema_version": 1, "bindings": provide()[:1]}))
+    import tests.plugin_runtimes as mod
+    monkeypatch.setattr(mod, "as_file", lambda: str(f), raising=False)
+    monkeypatch.setattr(runtimes, "entry_points", _fake_entry_points("tests.plugin_runtimes:as_file"))
+    assert [b.name for b in runtimes.discover_bindings()] == ["my-sgd"]
+
+
+def _plugin_args() -> list[str]:
+    from importlib.metadata import entry_points
+
+    loaded = any(ep.value == "bridge.pytest_plugin" for ep in entry_points(group="pytest11"))
+    return [] if loaded else ["-p", "bridge.pytest_plugin"]
+
+
+def test_pytest_plugin_is_opt_in(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    res = pytester.runpytest(*_plugin_args(), "--collect-only", "-q")
+    assert "torchlean-check" not in res.stdout.str() and "1 test collected" in res.stdout.str()
+
+
+def test_pytest_plugin_items(pytester: pytest.Pytester) -> None:
+    pytester.makeini(f"[pytest]\ntorchlean_check = true\ntorchlean_generated = {GEN}\n")
+    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    res = pytester.runpytest(*_plugin_args(), "--torchlean-binding", "sgd-step", "--torchlean-binding",
+                             "autograd/shared-param", "--torchlean-dtype", "float32", "-m", "lean", "-v")
+    res.assert_outcomes(passed=7, deselected=1)
+    assert "sgd-step/fused-cpu-float32-float PASSED" in res.stdout.str()
+
+
+def test_pytest_plugin_fails_on_a_violation(pytester: pytest.Pytester) -> None:
+    pytester.syspathinsert(ROOT)
+    pytester.syspathinsert()
+    pytester.makepyfile(badopt="import torch\n\nclass Bad(torch.optim.SGD):\n"
+                               "    def __init__(self, params, lr=0.01, **kw):\n"
+                               "        super().__init__(params, lr=lr * 1.001, **kw)\n")
+    from tests.plugin_runtimes import _binding
+
+    b = {**_binding("bad", "Bad"), "runtime": "badopt.Bad"}
+    (pytester.path / "b.json").write_text(json.dumps({"schema_version": 1, "bindings": [b]}))
+    res = pytester.runpytest(*_plugin_args(), "--torchlean-check", "--torchlean-bindings", "b.json",
+                             "--torchlean-binding", "bad", "--torchlean-dtype", "float32",
+                             "--torchlean-generated", str(GEN))
+    res.assert_outcomes(failed=1)
+    assert "Proofs.Autograd.Algebra.SGD.step: bad/default cpu float32: violation" in res.stdout.str()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_model() -> None:
+    assert check_model(MODELS["autograd/mlp-mse"], "cuda", "float32").verdict != "violation"

@@ -1,0 +1,140 @@
+"""Name resolution over the committed exports of our fixture tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bridge.lean.terms import App, Ident, Proj, parse_term
+from bridge.models import Declaration, Hashes, ModuleExport, OpenDirective, Range, Scope
+from bridge.resolve import Corpus, walk
+
+EXPORTS = Path(__file__).resolve().parent.parent / "lean_exports"
+ALG = "Proofs.Autograd.Algebra"
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Corpus:
+    return Corpus.load(EXPORTS)
+
+
+def targets(corpus: Corpus, name: str) -> dict[str, set[str | None]]:
+    out: dict[str, set[str | None]] = {}
+    for u in corpus.uses_of(name):
+        out.setdefault(u.name, set()).add(u.target)
+    return out
+
+
+def test_zero_unresolved_over_fixture_tree(corpus: Corpus) -> None:
+    bad = [(n, u.name, u.line, u.column) for n in corpus.decls for u in corpus.uses_of(n) if u.status == "unresolved"]
+    assert bad == []
+    statuses = {u.status for n in corpus.decls for u in corpus.uses_of(n)}
+    assert statuses == {"local", "corpus", "external"}
+
+
+def test_namespace_and_opens(corpus: Corpus) -> None:
+    t = targets(corpus, f"{ALG}.SGD.step")
+    assert t["TList.sub"] == {f"{ALG}.TList.sub"} and t["TList.scale"] == {f"{ALG}.TList.scale"}
+    t = targets(corpus, f"{ALG}.SGD.step_cons")
+    assert t["subSpec"] == {"Spec.Tensor.subSpec"} and t["scaleSpec"] == {"Spec.Tensor.scaleSpec"}
+    assert t["step"] == {f"{ALG}.SGD.step"}
+    t = targets(corpus, f"{ALG}.Graph.seedScalarLoss")
+    assert t["Tensor.scalar"] == {"Spec.Tensor.scalar"}
+    assert t["List.append_assoc"] == {"List.append_assoc"}
+    uses = {u.name: u.status for u in corpus.uses_of(f"{ALG}.Graph.seedScalarLoss")}
+    assert uses["List.append_assoc"] == "external" and uses["Γ"] == "local" and uses["ss"] == "local"
+    # `dot` through `open TensorAlgebra` relative to the namespace Proofs
+    assert targets(corpus, f"{ALG}.TList.dotList")["dot"] == {"Proofs.TensorAlgebra.dot"}
+
+
+def test_open_in_and_external_open(corpus: Corpus) -> None:
+    # `open List in def Graph.eval`: `append_nil` is Lean core's List.append_nil
+    t = targets(corpus, f"{ALG}.Graph.eval")
+    assert t["append_nil"] == {"List.append_nil"}
+
+
+def test_dot_notation_through_binder_types(corpus: Corpus) -> None:
+    t = targets(corpus, f"{ALG}.Graph.eval")
+    assert t[".eval"] == {f"{ALG}.Graph.eval"}  # g.eval, g from the pattern `.snoc g node`
+    assert t[".snoc"] == {f"{ALG}.TList.snoc"}  # ctx.snoc, ctx from `let ctx := g.eval x d`
+    assert t[".forward"] == {f"{ALG}.Node.forward"}  # node from the constructor's binder type
+    t = targets(corpus, f"{ALG}.Graph.backprop_correct")
+    assert t[".jvpCtx"] == {f"{ALG}.Graph.jvpCtx"}
+    t = targets(corpus, "Optim.AdamW.update")
+    assert t[".toState"] == {"Optim.AdamW.State.toState"}
+    assert t[".lr"] == {"Optim.Adam.State.lr"}  # inherited through `extends`
+    r = corpus.resolved(f"{ALG}.Graph.eval")
+    projs = [n for n in walk(r.body) if isinstance(n, Proj) and n.field == "eval"]
+    assert projs and isinstance(projs[0].term, Ident) and projs[0].term.status == "local"
+
+
+def test_leading_dot_uses_expected_type(corpus: Corpus) -> None:
+    # `fill v : (s : Shape) → Tensor α s`: pattern `.scalar` is a Shape, the result a Tensor
+    t = targets(corpus, "Spec.fill")
+    assert t["scalar"] == {"Spec.Shape.scalar", "Spec.Tensor.scalar"}
+    body = corpus.resolved("Spec.fill").body
+    alt = body.alts[0]  # type: ignore[union-attr]
+    assert alt.patterns[0].target == "Spec.Shape.scalar"
+    assert isinstance(alt.rhs, App) and alt.rhs.fn.target == "Spec.Tensor.scalar"  # type: ignore[union-attr]
+    assert targets(corpus, f"{ALG}.TList.zero")["nil"] == {f"{ALG}.TList.nil"}
+
+
+def test_protected_needs_qualification(corpus: Corpus) -> None:
+    assert f"{ALG}.TList.cast" in corpus.protected
+    t = targets(corpus, f"{ALG}.TList.dotList_cast")
+    assert t["TList.cast"] == {f"{ALG}.TList.cast"}
+
+
+def test_find_suffix(corpus: Corpus) -> None:
+    assert corpus.find("SGD.step") == [f"{ALG}.SGD.step"]
+    assert len(corpus.find("update")) > 1
+    assert corpus.find("no_such_thing") == []
+
+
+def _mod(decls: list[Declaration], scopes: list[Scope]) -> ModuleExport:
+    return ModuleExport(tool_version="t", module="M", path="M.lean", source_sha256="0", declarations=decls,
+                        scopes=scopes)
+
+
+def _decl(name: str, value: str | None = None, scope: int = 0, mods: list[str] | None = None) -> Declaration:
+    r = Range(start_line=1, start_column=1, start_byte=0, end_line=1, end_column=1, end_byte=0)
+    return Declaration(name=name, kind="def", name_line=1, name_column=1, range=r, value=value,
+                       value_form="term" if value else "none", scope=scope, modifiers=mods or [],
+                       hashes=Hashes(statement="", value="", doc=""))
+
+
+def test_open_forms_hiding_only_renaming_export() -> None:
+    scopes = [
+        Scope(namespace=""),
+        Scope(namespace="", opens=[OpenDirective(namespace="X", only=["x1"])]),
+        Scope(namespace="", opens=[OpenDirective(namespace="X", hiding=["x2"])]),
+        Scope(namespace="", opens=[OpenDirective(namespace="X", renaming={"x1": "xOne"})]),
+        Scope(namespace="Y", exports=[OpenDirective(namespace="X", only=["x2"])]),
+        Scope(namespace="A.B"),
+    ]
+    decls = [
+        _decl("X.x1"), _decl("X.x2"), _decl("A.a"), _decl("A.B.b", mods=["protected"]),
+        _decl("only", "x1 + x2", 1), _decl("hiding", "x1 + x2", 2), _decl("renamed", "xOne", 3),
+        _decl("viaExport", "Y.x2", 0), _decl("A.B.inner", "a + B.b + b + A.nope", 5),
+    ]
+    c = Corpus([_mod(decls, scopes)])
+
+    def st(name: str) -> dict[str, tuple[str | None, str]]:
+        return {u.name: (u.target, u.status) for u in c.uses_of(name)}
+
+    assert st("only") == {"x1": ("X.x1", "corpus"), "x2": ("x2", "external")}
+    assert st("hiding") == {"x1": ("X.x1", "corpus"), "x2": ("x2", "external")}
+    assert st("renamed") == {"xOne": ("X.x1", "corpus")}
+    assert st("viaExport") == {"Y.x2": ("X.x2", "corpus")}
+    inner = st("A.B.inner")
+    assert inner["a"] == ("A.a", "corpus")  # namespace prefix A
+    assert inner["B.b"] == ("A.B.b", "corpus")
+    assert inner["b"][1] != "corpus"  # protected: the last component alone does not reach it
+    assert inner["A.nope"] == (None, "unresolved")  # the corpus owns namespace A
+
+
+def test_parse_then_resolve_keeps_positions(corpus: Corpus) -> None:
+    r = corpus.resolved(f"{ALG}.SGD.step")
+    assert r.body is not None and (r.body.line, r.body.column) == (57, 3)
+    assert isinstance(parse_term("x"), Ident)

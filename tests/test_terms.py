@@ -1,0 +1,181 @@
+"""The term parser: precedence, constructs, positions, and that it never raises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bridge.lean.lexer import tokenize
+from bridge.lean.terms import (
+    Alternatives,
+    AnonCtor,
+    App,
+    Arrow,
+    Ascription,
+    BinOp,
+    DotIdent,
+    FunMatch,
+    Ident,
+    If,
+    Index,
+    Lambda,
+    Let,
+    ListLit,
+    Match,
+    Proj,
+    Quant,
+    Section,
+    StructInst,
+    Tactic,
+    Tuple,
+    UnOp,
+    Unparsed,
+    parse_term,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def sx(t: object) -> str:
+    """A compact s-expression of a tree, for precedence assertions."""
+    if isinstance(t, Ident):
+        return ("@" if t.explicit else "") + t.name
+    if isinstance(t, DotIdent):
+        return "." + t.name
+    if isinstance(t, App):
+        return "(" + " ".join([sx(t.fn)] + [f"({a.name} := {sx(a.value)})" if a.name else sx(a.value)
+                                           for a in t.args]) + ")"
+    if isinstance(t, BinOp):
+        return f"({sx(t.lhs)} {t.op} {sx(t.rhs)})"
+    if isinstance(t, Arrow):
+        return f"({sx(t.dom)} → {sx(t.cod)})"
+    if isinstance(t, UnOp):
+        return f"({t.op}{sx(t.arg)})" if not t.postfix else f"({sx(t.arg)}{t.op})"
+    if isinstance(t, Proj):
+        return f"{sx(t.term)}.{t.field}"
+    return getattr(t, "text", None) or t.node  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("src, want", [
+    ("a - b * c", "(a - (b * c))"),
+    ("a * b - c", "((a * b) - c)"),
+    ("a - b - c", "((a - b) - c)"),
+    ("f x y + g z", "((f x y) + (g z))"),
+    ("a → b → c", "(a → (b → c))"),
+    ("¬ a ∧ b", "((¬a) ∧ b)"),
+    ("a ∧ b ∨ c", "((a ∧ b) ∨ c)"),
+    ("a ∨ b ∧ c", "(a ∨ (b ∧ c))"),
+    ("a = b ↔ c = d", "((a = b) ↔ (c = d))"),
+    ("x :: xs ++ ys", "((x :: xs) ++ ys)"),  # :: is 67, ++ is 65
+    ("a ^ b ^ c", "(a ^ (b ^ c))"),
+    ("-x ^ 2", "(-(x ^ 2))"),
+    ("-a * b", "((-a) * b)"),
+    ("f ∘ g ∘ h", "(f ∘ (g ∘ h))"),
+    ("f <| g <| x", "(f <| (g <| x))"),
+    ("x |> f |> g", "((x |> f) |> g)"),
+    ("a + b ≤ c * d", "((a + b) ≤ (c * d))"),
+    ("p ⊙ q + r", "((p ⊙ q) + r)"),
+    ("α × β → γ", "((α × β) → γ)"),
+    ("f x.1 y.2", "(f x.1 y.2)"),
+    ("(f x).symm", "(f x).symm"),
+    ("@f α x", "(@f α x)"),
+    ("step (Γ := []) a b", "(step (Γ := list) a b)"),
+    ("h ▸ xs", "(h ▸ xs)"),
+    ("x⁻¹ * y", "((x⁻¹) * y)"),
+])
+def test_precedence(src: str, want: str) -> None:
+    assert sx(parse_term(src)) == want
+
+
+def test_constructs() -> None:
+    t = parse_term("fun (x : α) y => x + y")
+    assert isinstance(t, Lambda) and [b.names for b in t.binders] == [["x"], ["y"]]
+    assert isinstance(parse_term("λ ⟨a, b⟩ ↦ a"), Lambda)
+    fm = parse_term("fun | 0 => 1 | n + 1 => n")
+    assert isinstance(fm, FunMatch) and len(fm.alts) == 2
+    sec = parse_term("(· - ·)")
+    assert isinstance(sec, Section) and isinstance(sec.body, BinOp)
+    lt = parse_term("let x := f a\nx + 1")
+    assert isinstance(lt, Let) and lt.name == "x" and sx(lt.value) == "(f a)" and sx(lt.body) == "(x + 1)"
+    assert isinstance(parse_term("have h : p := by simp; h"), Let)
+    it = parse_term("if h : a = b then x else y")
+    assert isinstance(it, If) and it.hyp == "h" and sx(it.else_) == "y"
+    m = parse_term("match a, b with\n  | 0, _ => x\n  | _, _ => y")
+    assert isinstance(m, Match) and len(m.discriminants) == 2 and len(m.alts) == 2
+    q = parse_term("∀ x ∈ s, ∃ n : Nat, p x n")
+    assert isinstance(q, Quant) and q.binders[0].bound_op == "∈" and isinstance(q.body, Quant)
+    pi = parse_term("{ss : List Shape} → (xs : TList α ss) → Nat")
+    assert isinstance(pi, Quant) and pi.binders[0].info == "implicit" and isinstance(pi.body, Quant)
+    assert isinstance(parse_term("(1 : α)"), Ascription)
+    assert isinstance(parse_term("[a, b, c]"), ListLit)
+    tu = parse_term("(a, b, c)")
+    assert isinstance(tu, Tuple) and len(tu.items) == 3
+    assert isinstance(parse_term("⟨a, b⟩"), AnonCtor)
+    si = parse_term("{ st with m := 1, v := 2 }")
+    assert isinstance(si, StructInst) and si.base is not None and [f.name for f in si.fields] == ["m", "v"]
+    assert isinstance(parse_term("{ lr := lr, μ := μ }"), StructInst)
+    assert isinstance(parse_term("xs[i]'h"), Index)
+    assert isinstance(parse_term("by\n  intro x\n  simp"), Tactic)
+    dot = parse_term(".cons x .nil")
+    assert isinstance(dot, App) and isinstance(dot.fn, DotIdent) and isinstance(dot.args[1].value, DotIdent)
+
+
+def test_alternatives_body() -> None:
+    t = parse_term("| [], .nil, .nil => .nil\n  | _ :: _, .cons x xs, .cons y ys => .cons (addSpec x y) (add xs ys)")
+    assert isinstance(t, Alternatives)
+    assert [len(a.patterns) for a in t.alts] == [3, 3]
+    assert sx(t.alts[1].rhs) == "(.cons (addSpec x y) (add xs ys))"
+
+
+def test_let_layout_and_trailing_fun() -> None:
+    t = parse_term("∀ x dx d,\n  let seed := f g x\n  dot (j x) seed = dot dx (b x seed)")
+    assert isinstance(t, Quant) and isinstance(t.body, Let)
+    assert sx(t.body.value) == "(f g x)" and isinstance(t.body.body, BinOp)
+    app = parse_term("Tensor.dim fun i : Fin 2 => .scalar i")
+    assert isinstance(app, App) and isinstance(app.args[0].value, Lambda)
+
+
+def test_positions() -> None:
+    t = parse_term("f\n  (g x)", line=10, column=5)
+    assert (t.line, t.column) == (10, 5)
+    assert isinstance(t, App)
+    # parentheses make no node: the application starts at `g`
+    assert (t.args[0].value.line, t.args[0].value.column) == (11, 4)
+    inner = parse_term("a + b", line=3, column=7)
+    assert isinstance(inner, BinOp) and (inner.rhs.line, inner.rhs.column) == (3, 11)
+
+
+def test_unparsed_not_raise() -> None:
+    for bad in ["(a b", "a )", "{x | p x}", "fun x", "if a then", "match x", "⟨a,", "", ")))", "let x"]:
+        t = parse_term(bad)
+        assert t is not None
+    t = parse_term("a )")
+    assert isinstance(t, Unparsed) and t.text == "a )" and t.reason
+
+
+_SAMPLE = [p.read_text(encoding="utf-8") for p in sorted((FIXTURES / "torchlean").rglob("*.lean"))]
+_SAMPLE_TOKENS = [t[1] for text in _SAMPLE for t in tokenize(text)[0]][:4000]
+_ALPHABET = "()[]{}⟨⟩·,:=|→∀∃λ.@_ abcxyfun let have if then else match with by 01+-*/^¬∧∨↔\n\"'"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=_ALPHABET, max_size=80))
+def test_never_raises_random(text: str) -> None:
+    parse_term(text)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_SAMPLE_TOKENS), max_size=60), st.sampled_from([" ", "\n", "\n  "]))
+def test_never_raises_token_soup(toks: list[str], sep: str) -> None:
+    parse_term(sep.join(toks))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, len(_SAMPLE) - 1), st.integers(0, 10**6), st.integers(1, 300), st.text(max_size=5))
+def test_never_raises_mutated_fixture(k: int, at: int, cut: int, junk: str) -> None:
+    text = _SAMPLE[k]
+    a = at % max(1, len(text))
+    parse_term(text[a : a + cut] + junk + text[a + cut : a + 2 * cut])

@@ -1,0 +1,126 @@
+"""Benchmark the checker against the runtime it checks (issue 5, part I).
+
+1. Checking `Proofs.Autograd.Algebra.SGD.step` on a ResNet-50-sized parameter list (161 tensors,
+   ~25.6 M float32 parameters, CPU) — the exact, sound fast path of bridge.check — versus one
+   `torch.optim.SGD.step` on the same list. Target: ratio <= 5.
+2. The scalarLoss_grad_correct check (jvp versus backward, bridge.runtimes.torch_autograd.measure)
+   versus one forward+backward of the same model. Target: ratio <= 3.
+
+Both sides measured in the same run; medians over --repeat runs. Usage:
+    python tools/bench_check.py [--repeat 5] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from bridge.bindings import load_bindings
+from bridge.check import GeneratedSpecs, check_step
+from bridge.numerics import format_of
+from bridge.runtimes.torch_autograd import MODELS, measure
+from bridge.runtimes.torch_optim import StepRecord
+
+
+def resnet50_shapes() -> list[tuple[int, ...]]:
+    """Parameter shapes of torchvision's ResNet-50: 53 convs, 53 batch norms (weight, bias), fc."""
+    shapes: list[tuple[int, ...]] = [(64, 3, 7, 7), (64,), (64,)]
+    cin = 64
+    for width, blocks in ((64, 3), (128, 4), (256, 6), (512, 3)):
+        for b in range(blocks):
+            out = width * 4
+            for co, ci, k in ((width, cin, 1), (width, width, 3), (out, width, 1)):
+                shapes += [(co, ci, k, k), (co,), (co,)]
+            if b == 0:
+                shapes += [(out, cin, 1, 1), (out,), (out,)]
+            cin = out
+    return shapes + [(1000, 2048), (1000,)]
+
+
+def median_time(fn: Callable[[], object], repeat: int) -> float:
+    ts = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+    return statistics.median(ts)
+
+
+def bench_sgd(repeat: int, profile: bool) -> tuple[float, float]:
+    shapes = resnet50_shapes()
+    g = torch.Generator().manual_seed(0)
+    params = [torch.randn(s, generator=g) for s in shapes]
+    grads = [torch.randn(s, generator=g) for s in shapes]
+    n = sum(p.numel() for p in params)
+    print(f"SGD: {len(shapes)} tensors, {n / 1e6:.2f} M float32 parameters")
+    work = [p.clone() for p in params]
+    for p, gr in zip(work, grads):
+        p.grad = gr
+    opt = torch.optim.SGD(work, lr=0.01)  # foreach on CPU lists, torch's default
+    with torch.no_grad():
+        t_torch = median_time(opt.step, repeat)
+    # the record of one step, as the checker sees it
+    fresh = [p.clone() for p in params]
+    for p, gr in zip(fresh, grads):
+        p.grad = gr
+    opt2 = torch.optim.SGD(fresh, lr=0.01)
+    with torch.no_grad():
+        opt2.step()
+    rec = StepRecord(0, params, grads, {}, fresh, {}, {"lr": 0.01})
+    binding = next(b for b in load_bindings() if b.name == "sgd-step")
+    specs = GeneratedSpecs(Path("generated"))
+    fmt = format_of("float32")
+
+    def run() -> None:
+        c, _ = check_step(specs, binding, rec, fmt, "alpha", 0)
+        assert c.verdict in ("exact", "rounding"), c
+
+    run()  # warm-up (module loading)
+    if profile:
+        cProfile.runctx("run()", globals(), {"run": run}, "/tmp/bench_check.prof")
+        pstats.Stats("/tmp/bench_check.prof").sort_stats("cumtime").print_stats(15)
+    t_check = median_time(run, repeat)
+    return t_check, t_torch
+
+
+def bench_autograd(repeat: int) -> list[tuple[str, float, float]]:
+    out = []
+    for name, fac in MODELS.items():
+        model, inputs, loss_fn = fac()
+        measure(model, inputs, loss_fn, "float32")  # warm-up
+
+        def fwd_bwd(model=model, inputs=inputs, loss_fn=loss_fn) -> None:  # type: ignore[no-untyped-def]
+            model.zero_grad(set_to_none=True)
+            loss_fn(model(*inputs)).backward()
+
+        t_ref = median_time(fwd_bwd, repeat * 4)
+        t_chk = median_time(lambda model=model, inputs=inputs, loss_fn=loss_fn: measure(model, inputs, loss_fn,
+                                                                                       "float32"), repeat * 4)
+        out.append((name, t_chk, t_ref))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--profile", action="store_true")
+    args = ap.parse_args()
+    torch.set_num_threads(max(torch.get_num_threads(), 1))
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    t_check, t_torch = bench_sgd(args.repeat, args.profile)
+    print(f"SGD check median {t_check * 1e3:.1f} ms; torch.optim.SGD.step median {t_torch * 1e3:.1f} ms; "
+          f"ratio {t_check / t_torch:.2f} (target <= 5)")
+    for name, t_chk, t_ref in bench_autograd(args.repeat):
+        print(f"{name}: jvp-vs-backward check median {t_chk * 1e3:.2f} ms; forward+backward median "
+              f"{t_ref * 1e3:.2f} ms; ratio {t_chk / t_ref:.2f} (target <= 3)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""Benchmark parsing and resolving every statement and body of a synthetic TorchLean-sized
+corpus (tools/synthetic_corpus.py: ~1,300 files / 13 MB built from our fixtures).
+
+Extraction runs once (not timed here; see tools/bench_extract.py). Then, --repeat times in
+this one run, medians reported:
+  parse         parse_term on every binder type, statement and body text of the export
+                (parse_term caches trees by text; repeated texts cost a copy of the tree)
+  parse, cold   the same with that cache emptied before every call: what a corpus without
+                repeated texts costs per text
+  load          Corpus.load's reading and validation of the export JSON (bridge.exports);
+                extraction has the modules in memory already and does not pay this
+  resolve       Corpus(modules) + resolved() for every declaration (parsing included, cold
+                caches); declarations with the same name count once (the synthetic corpus
+                repeats its fixtures, so it has few distinct names)
+
+    python tools/bench_terms.py [--files 1300] [--target-mb 13] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic_corpus import build
+
+from bridge.exports import load_exports
+from bridge.extract import ExtractOptions, extract
+from bridge.lean import terms
+from bridge.lean.terms import Unparsed, parse_term
+from bridge.resolve import Corpus, walk
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--files", type=int, default=1300)
+    ap.add_argument("--target-mb", type=float, default=13.0)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="tlb-bench-terms-"))
+    try:
+        corpus_dir, out = work / "corpus", work / "out"
+        n, size = build(corpus_dir, args.files, args.target_mb)
+        extract(ExtractOptions(root=corpus_dir, out=out, jobs=args.jobs, cache_dir=None))
+        _, modules = load_exports(out)
+        texts = [t for m in modules for d in m.declarations
+                 for t in [b.type for b in d.binders] + [d.type, d.value if d.value_form in ("term", "alternatives") else None]
+                 if t]
+        parse_s, cold_s, load_s, resolve_s = [], [], [], []
+        stats: Counter[str] = Counter()
+        decls = 0
+        for _ in range(args.repeat):
+            terms._CACHE.clear()
+            t0 = time.perf_counter()
+            for t in texts:
+                parse_term(t)
+            parse_s.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            for t in texts:
+                terms._CACHE.clear()
+                parse_term(t)
+            cold_s.append(time.perf_counter() - t0)
+            terms._CACHE.clear()
+            t0 = time.perf_counter()
+            index, loaded = load_exports(out)
+            load_s.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            c = Corpus(loaded, Path(index.root))
+            stats = Counter()
+            for name in c.decls:
+                r = c.resolved(name)
+                for tree in r.trees():
+                    for node in walk(tree):
+                        if isinstance(node, Unparsed):
+                            stats["unparsed_nodes"] += 1
+            resolve_s.append(time.perf_counter() - t0)
+            decls = len(c.decls)
+            for name in c.decls:
+                for u in c.uses_of(name):
+                    stats[u.status] += 1
+        print(f"corpus: {n} files, {size / 1e6:.1f} MB, {decls} declarations, {len(texts)} texts "
+              f"({sum(map(len, texts)) / 1e6:.1f} MB); medians of {args.repeat}")
+        print("| phase | median s |")
+        print("|---|---|")
+        print(f"| parse every binder type, statement, body | {statistics.median(parse_s):.2f} |")
+        print(f"| the same, parse cache emptied before every text | {statistics.median(cold_s):.2f} |")
+        print(f"| load the exports (Corpus.load: read + validate JSON) | {statistics.median(load_s):.2f} |")
+        print(f"| parse + resolve every declaration (Corpus(modules)) | {statistics.median(resolve_s):.2f} |")
+        print(f"| load + parse + resolve (the old single phase) | "
+              f"{statistics.median([a + b for a, b in zip(load_s, resolve_s)]):.2f} |")
+        print("identifiers:", dict(stats))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
