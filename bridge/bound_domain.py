@@ -3,7 +3,8 @@
 Evaluating a generated reference over `BoundDomain(fmt)` on the runtime's inputs yields, per output
 element, a rigorous bound on the rounding error of evaluating the spec's own expression in `fmt`:
 the bound is *derived from the spec expression*, never a tolerance. Tensors and scalars are both
-`ErrVal`s (numpy float64 arrays of values and bounds); the vocabulary's elementwise maps act on
+`ErrVal`s (numpy arrays of values and bounds in `fmt.work`: float64, or longdouble for float64
+runtimes so that subnormal intermediates and the underflow term are representable); the vocabulary's elementwise maps act on
 whole arrays for every domain but `FractionDomain`, so the reference runs unchanged.
 """
 
@@ -38,8 +39,9 @@ class BoundDomain(Domain):
             x = x.item()
         q = Fraction(x) if not isinstance(x, Fraction) else x
         r = round_fraction(q, self.fmt)  # a literal is rounded once to α: that is its error
-        err = 0.0 if math.isinf(r) or Fraction(r) == q else abs(float(q)) * self.fmt.u + self.fmt.eta
-        return ErrVal(np.float64(float(q)), np.float64(err), self.fmt)
+        w = self.fmt.work
+        err = w(0) if math.isinf(r) or Fraction(r) == q else abs(w(float(q))) * w(self.fmt.u) + self.fmt.eta_work
+        return ErrVal(w(float(q)), err, self.fmt)
 
     def sqrt(self, x: Any) -> Any:
         return self._lift(x).sqrt()
@@ -63,7 +65,7 @@ class BoundDomain(Domain):
             return value
         if hasattr(value, "detach"):
             value = value.detach().to("cpu").double().numpy()
-        arr = np.asarray(value, dtype=np.float64)
+        arr = np.asarray(value, dtype=self.fmt.work)
         return ErrVal(arr, np.zeros_like(arr), self.fmt)
 
     def shape_of(self, t: Any) -> tuple[int, ...]:

@@ -24,6 +24,7 @@ from bridge.bound_domain import BoundDomain
 from bridge.numerics import (
     Comparison,
     FloatFormat,
+    bound_f64,
     compare,
     compare_single_rounding,
     format_of,
@@ -73,7 +74,7 @@ class GeneratedSpecs:
         return self._mod().load_reference(full_name, domain, self.generated_dir)  # type: ignore[no-any-return]
 
     def structure(self, full_name: str, domain: Domain) -> Any:
-        return self._mod().structure(full_name, domain)
+        return self._mod().structure(full_name, domain, self.generated_dir)
 
 
 # ------------------------------------------------------------------------------ spec evaluation
@@ -103,8 +104,12 @@ def evaluate(specs: SpecProvider, binding: Binding, domain: Domain, rec: StepRec
     (sound for elementwise specs: every output element depends on the same element of the inputs)."""
     ref = specs.reference(binding.spec, domain)
     ids = range(len(rec.params_in)) if only is None else [only]
-    ten = [domain.tensor(_to_f64(sel(rec.params_in[i]))) for i in ids]
-    grd = [domain.tensor(_to_f64(sel(rec.grads[i]))) for i in ids]
+    # Torch domains take the runtime tensors themselves (exact float64 copies; no per-element
+    # conversion through Fraction), the others a float64 array (exact: every runtime dtype fits).
+    conv: Callable[[torch.Tensor], Any] = (
+        (lambda x: x.detach().to("cpu", torch.float64)) if isinstance(domain, TorchDomain) else _to_f64)
+    ten = [domain.tensor(conv(sel(rec.params_in[i]))) for i in ids]
+    grd = [domain.tensor(conv(sel(rec.grads[i]))) for i in ids]
     state_in = {b: [rec.state_in[b][i] for i in ids] for b in binding.buffers}
     if binding.kind == "tlist_step":
         return {"p": list(ref(ten, grd, domain.scalar(hyper["lr"])))}
@@ -119,7 +124,7 @@ def evaluate(specs: SpecProvider, binding: Binding, domain: Domain, rec: StepRec
             v = hyper[lean]
             fields[lean] = v if isinstance(v, bool) else domain.scalar(v)
         for lean in binding.buffers:
-            fields[lean] = domain.tensor(_to_f64(sel(state_in[lean][i])))
+            fields[lean] = domain.tensor(conv(sel(state_in[lean][i])))
         if binding.counter:
             fields[binding.counter] = t
         st2, p2 = ref(State(**fields), p, g)
@@ -138,7 +143,7 @@ def _flat_fractions(x: Any) -> list[Fraction]:
 
 
 def _flat_bound(x: Any) -> np.ndarray:
-    return np.broadcast_to(np.asarray(x.e, dtype=np.float64), np.shape(x.v)).reshape(-1)
+    return np.broadcast_to(bound_f64(x.e), np.shape(x.v)).reshape(-1)
 
 
 def check_step(specs: SpecProvider, binding: Binding, rec: StepRecord, fmt: FloatFormat, conv: str,
@@ -239,6 +244,7 @@ class Row:
     mutant: str = ""
     seconds: float = 0.0
     skipped_steps: int = 0
+    note: str = ""  # why a row follows a convention other than α (the α-faithful verdict it had)
 
 
 @dataclass
@@ -249,6 +255,7 @@ class CheckOptions:
     cases: int = 3
     lr: float = 0.01
     large: int = 4096  # one tensor this large in the last case of fast-path bindings
+    edge: bool = True  # each case holds the dtype's special values (mutant runs: off, see bridge.mutants)
 
 
 def check_binding(specs: SpecProvider, binding: Binding, impl: str, device: str, dtype: str, lr_kind: str,
@@ -264,7 +271,7 @@ def check_binding(specs: SpecProvider, binding: Binding, impl: str, device: str,
     for ci in range(opts.cases):
         fast = binding.exact_method == "single-rounding-f64" and 2 * fmt.p + 1 <= 53
         large = opts.large if (ci == opts.cases - 1 and fast) else 0
-        case = make_case(binding, ci, opts.seed, device, dtype, opts.lr, lr_kind, large)
+        case = make_case(binding, ci, opts.seed, device, dtype, opts.lr, lr_kind, large, opts.edge)
         try:
             records = run_case(binding, factory, case, options)
         except Exception as exc:  # noqa: BLE001 - any runtime refusal becomes an error row, not a crash
@@ -281,6 +288,8 @@ def check_binding(specs: SpecProvider, binding: Binding, impl: str, device: str,
             if c.verdict == "violation" and fmt.p < 53:
                 c2, where2 = check_step(specs, binding, rec, fmt, "hyper64", t)
                 if c2.verdict != "violation":
+                    if not row.note:
+                        row.note = _convention_note(c, where, fmt)
                     c, where, conv = c2, where2, "hyper64"
             convs.add(conv)
             comps.append(c)
@@ -300,6 +309,13 @@ def check_binding(specs: SpecProvider, binding: Binding, impl: str, device: str,
     if not math.isfinite(row.max_ulp):
         row.max_ulp = float("inf")
     return row
+
+
+def _convention_note(alpha: Comparison, where: dict[str, Any], fmt: FloatFormat) -> str:
+    """Why a step was judged under `hyper64`: what the α-faithful check said."""
+    why = where.get("note") or f"violation, {alpha.max_ulp:.3g} ulp at the first offender"
+    return (f"α-faithful ({fmt.name} hyper-parameters): {why}. torch keeps hyper-parameters as Python "
+            f"floats (bias corrections 1-β^t in float64); judged with hyper-parameters at their float64 values")
 
 
 def plan(bindings: Iterable[Binding], opts: CheckOptions, only: list[str] | None = None

@@ -6,6 +6,7 @@ Exit 0 when nothing unexpected deviates (and every mutant is caught with --mutan
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,9 +28,11 @@ def add_parser(sub: Any) -> None:
     c.add_argument("--binding", action="append", metavar="NAME", help="only these bindings (repeatable)")
     c.add_argument("--bindings", metavar="FILE", help="bindings JSON (default: the shipped bridge/bindings.json)")
     c.add_argument("--expected", metavar="FILE", help="expected deviations (default: bridge/expected_deviations.txt)")
-    c.add_argument("--report", metavar="DIR", help="write report.json, report.md and report.html here")
+    c.add_argument("--report", metavar="DIR", default="reports/check",
+                   help="write report.json, report.md and report.html here (default reports/check)")
     c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--cases", type=int, default=1, metavar="N", help="cases per row (default 1)")
+    c.add_argument("--cases", type=int, default=3, metavar="N",
+                   help="seeded cases per row (default 3; each holds the dtype's edge values); more for a deeper run")
     c.add_argument("--mutants", action="store_true", help="also run the built-in mutants; each must be caught")
     c.add_argument("--optimizer", metavar="MODULE:FACTORY",
                    help="check factory(params, lr) -> object with .step() against --spec (default SGD.step)")
@@ -105,13 +108,21 @@ def run(args: argparse.Namespace, specs: Any = None) -> int:
                 if args.binding and b.name not in args.binding:
                     continue
                 impl = next(iter(b.implementations))
+                # Mutants are judged where the unmutated runtime passes (no edge values, one case:
+                # torch's own expected deviations would otherwise "catch" every mutant).
+                mopts = dataclasses.replace(opts, edge=False, cases=1)
+                clean = {dt: check_binding(specs, b, impl, "cpu", dt, "float", mopts).verdict
+                         for dt in ("float32", "float64")}
                 for m in MUTANTS:
                     if not applicable(m, b):
                         continue
                     for dt in ("float32", "float64"):
-                        r = check_binding(specs, b, impl, "cpu", dt, "float", opts,
+                        r = check_binding(specs, b, impl, "cpu", dt, "float", mopts,
                                           factory=m.wrap(torch_factory(b, impl)), mutant=m.name)
                         r.status = "caught" if r.verdict in ("violation", "error") else "MISSED"
+                        if clean[dt] in ("violation", "error"):
+                            r.status = "MISSED"  # inconclusive: the unmutated runtime fails here too
+                            r.error = r.error or "inconclusive: the unmutated runtime violates on these cases"
                         rows.append(r)
             from bridge.runtimes.torch_autograd import AUTOGRAD_MUTANTS
             from bridge.runtimes.torch_autograd import check_model as _check_model

@@ -123,8 +123,8 @@ class Generator:
         ref = self.env.decls.get(full)
         if ref is not None and ref.decl.kind in FN_KINDS and ref.decl.value_form in ("term", "alternatives") \
                 and full not in self.failed:
-            arity, types = self.callee_for(stem, in_test).explicit_arity(ref)
-            return Callee(self._ref(full, stem, in_test), arity, (), None, types)
+            arity, types, kinds = self.callee_for(stem, in_test).explicit_arity(ref)
+            return Callee(self._ref(full, stem, in_test), arity, (), None, types, kinds)
         if e is not None:
             return vocab_callee(e)
         if full in self.env.ctors:

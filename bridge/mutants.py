@@ -83,13 +83,15 @@ def _drop_state(w: _Wrapped) -> None:
 
 
 def _bias_off_by_one(w: _Wrapped) -> None:
-    for st in w.inner.state.values():
-        if "step" in st:
-            st["step"] += 1  # torch increments again inside: bias correction uses t+2
+    """Bias correction with t+1 instead of t (from the second step on: torch creates the counter
+    lazily in the first step). Only counters raised before the step are lowered after it: lowering
+    the one torch just created would undo the first step's count and make the mutant a no-op."""
+    raised = [st for st in w.inner.state.values() if "step" in st]
+    for st in raised:
+        st["step"] += 1  # torch increments again inside: bias correction uses (t+1)+1
     w.inner.step()
-    for st in w.inner.state.values():
-        if "step" in st:
-            st["step"] -= 1
+    for st in raised:
+        st["step"] -= 1  # the stored count stays right; only the correction was off
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,13 @@ from typing import Any, Literal
 import numpy as np
 
 Verdict = Literal["exact", "rounding", "violation"]
-_SAFE = 1.0 + 2.0**-40  # inflation of every float64 bound operation (its own rounding is < 2**-52)
+_SAFE = 1.0 + 2.0**-40  # inflation of every bound operation (its own rounding is < 2**-52)
+# Bounds for a float64 runtime are computed in a type with a wider exponent range (x87 extended
+# `longdouble`, 64-bit significand, exponents to 2**-16382 on x86-64 Linux): float64 itself cannot
+# hold the underflow term eta = 2**-1075 (it rounds to 0) nor the intermediates below 2**-1074,
+# so a float64 bound would silently lose the absolute underflow errors. Where longdouble is not
+# wider (e.g. arm64 macOS) float64 is used with eta rounded *up* to 2**-1074 (see docs/VERDICTS.md).
+_WIDE: Any = np.longdouble if np.finfo(np.longdouble).minexp < -1100 else None
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,18 @@ class FloatFormat:
     def eta(self) -> float:
         """Largest absolute rounding error in the subnormal range: half the smallest subnormal."""
         return math.ldexp(1.0, self.emin - self.p)
+
+    @property
+    def work(self) -> Any:
+        """numpy type in which bounds for this format are computed (see `_WIDE`)."""
+        return _WIDE if (self.emin - self.p < -1074 and _WIDE is not None) else np.float64
+
+    @property
+    def eta_work(self) -> Any:
+        """``eta`` in the work type, never rounded down to 0."""
+        w = self.work
+        e = np.ldexp(w(1), self.emin - self.p)
+        return e if e > 0 else w(math.ldexp(1.0, -1074))
 
     @property
     def max_finite(self) -> Fraction:
@@ -146,12 +164,12 @@ class ErrVal:
 
     @classmethod
     def exact(cls, v: Any, fmt: FloatFormat) -> ErrVal:
-        arr = np.asarray(v, dtype=np.float64)
+        arr = np.asarray(v, dtype=fmt.work)
         return cls(arr, np.zeros_like(arr), fmt)
 
     def _rounded(self, z: Any, e: Any) -> ErrVal:
         f = self.fmt
-        bound = (e + f.u * (np.abs(z) + e) + f.eta) * _SAFE
+        bound = (e + f.u * (np.abs(z) + e) + f.eta_work) * _SAFE
         return ErrVal(z, bound, f)
 
     def _lift(self, other: Any) -> ErrVal:
@@ -175,8 +193,9 @@ class ErrVal:
 
     def __mul__(self, other: Any) -> ErrVal:
         o = self._lift(other)
-        e = (np.abs(self.v) * o.e + np.abs(o.v) * self.e + self.e * o.e) * _SAFE
-        return self._rounded(self.v * o.v, e)
+        with np.errstate(invalid="ignore"):  # inf·0: an unbounded factor stays unbounded (nan -> inf)
+            e = (np.abs(self.v) * o.e + np.abs(o.v) * self.e + self.e * o.e) * _SAFE
+        return self._rounded(self.v * o.v, np.where(np.isnan(e), np.inf, e))
 
     __rmul__ = __mul__
 
@@ -200,6 +219,16 @@ class ErrVal:
 
     def __float__(self) -> float:
         return float(self.v)
+
+
+def bound_f64(e: Any) -> np.ndarray:
+    """Bounds (float64 or the wider work type) as float64, rounded *up* (a bound may not shrink)."""
+    arr = np.asarray(e)
+    out = arr.astype(np.float64)
+    if arr.dtype != np.float64:
+        with np.errstate(over="ignore"):
+            out = np.where(out < arr, np.nextafter(out, np.inf), out)
+    return np.asarray(out, dtype=np.float64)
 
 
 # --------------------------------------------------------------------------------------- verdicts

@@ -59,7 +59,7 @@ def structure(full_name: str, domain: Domain, generated_dir: Path = DEFAULT_GENE
         return hit
     base = _entry(full_name, Path(generated_dir), "structure")
     defaults = base.defaults(domain)
-    fields = []
+    fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
     for f in dataclasses.fields(base):
         if f.name in defaults:
             fields.append((f.name, Any, dataclasses.field(default_factory=partial(_value, defaults[f.name]))))

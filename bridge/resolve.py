@@ -702,6 +702,14 @@ class _Ctx:
             t.term = self.term(t.term, env)
             self.proj(t, self.result_head(t.term, env))
             return t
+        from bridge.lean.terms import BinOp  # local: keep the top tidy
+        if isinstance(t, BinOp) and t.op in _EQ_OPS:
+            # `a = b`: each side's expected type is the other's (`fill v .scalar = .scalar v`)
+            t.lhs = self.term(t.lhs, env)
+            t.rhs = self.term(t.rhs, env, self.result_head(t.lhs, env))
+            if isinstance(t.lhs, DotIdent) or (isinstance(t.lhs, App) and isinstance(t.lhs.fn, DotIdent)):
+                t.lhs = self.term(t.lhs, env, self.result_head(t.rhs, env))
+            return t
         if isinstance(t, StructInst):
             if t.base is not None:
                 t.base = self.term(t.base, env)
@@ -930,6 +938,9 @@ class _Ctx:
         if tgt and tgt in self.c.names:
             return self.c.signature(tgt)[1]
         return None
+
+
+_EQ_OPS = ("=", "≠", "==", "!=")
 
 
 def _target(t: Term) -> str | None:

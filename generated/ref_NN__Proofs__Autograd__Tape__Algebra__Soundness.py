@@ -58,7 +58,7 @@ def Proofs__Autograd__Algebra__TList__zero(_D, ss, *, α=None):
     if (_m2 := _rt.match_ctor(ss, 'cons', 2)) is not None:
         s = _m2[0]
         _ss3 = _m2[1]
-        return _p.tlist_cons(_D, _p.fill(_D, 0, s), Proofs__Autograd__Algebra__TList__zero(_D, _ss3))
+        return _p.tlist_cons(_D, _p.fill(_D, _D.scalar(0), s), Proofs__Autograd__Algebra__TList__zero(_D, _ss3))
     raise _rt.NoMatch('Proofs.Autograd.Algebra.TList.zero', 39)
 
 
@@ -188,7 +188,7 @@ def Proofs__Autograd__Algebra__TList__dotList(_D, _a2, _a3, *, α=None, ss=None)
     if ss is None:
         ss = _rt.shapes_of(_D, _a2)
     if (_m1 := _rt.match_list(ss, 0)) is not None and (_m2 := _rt.match_ctor(_a2, 'nil', 0)) is not None and (_m3 := _rt.match_ctor(_a3, 'nil', 0)) is not None:
-        return _rt.as_scalar(_D, 0)
+        return _rt.as_scalar(_D, _D.scalar(0))
     if (_m4 := _rt.match_ctor(ss, 'cons', 2)) is not None and (_m5 := _rt.match_ctor(_a2, 'cons', 2)) is not None and (_m6 := _rt.match_ctor(_a3, 'cons', 2)) is not None:
         a = _m5[0]
         xs = _m5[1]

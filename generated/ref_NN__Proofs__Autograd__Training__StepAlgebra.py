@@ -33,7 +33,7 @@ def Proofs__Autograd__Algebra__Graph__seedScalarLoss(_D, g, x, *, α=None, Δ=No
     """
     if Γ is None:
         Γ = _rt.shapes_of(_D, x)
-    return _p.cast(_D, None, _M_NN__Proofs__Autograd__Tape__Algebra__Soundness.Proofs__Autograd__Algebra__TList__snoc(_D, _M_NN__Proofs__Autograd__Tape__Algebra__Soundness.Proofs__Autograd__Algebra__TList__zero(_D, _p.append(_D, Γ, ss)), _p.tensor_scalar(_D, 1)))
+    return _p.cast(_D, None, _M_NN__Proofs__Autograd__Tape__Algebra__Soundness.Proofs__Autograd__Algebra__TList__snoc(_D, _M_NN__Proofs__Autograd__Tape__Algebra__Soundness.Proofs__Autograd__Algebra__TList__zero(_D, _p.append(_D, Γ, ss)), _p.tensor_scalar(_D, _D.scalar(1))))
 
 
 def Proofs__Autograd__Algebra__SGD__step(_D, params, grads, lr, *, α=None, Γ=None):

@@ -40,7 +40,7 @@ class Optim__MomentumSGD__State(_rt.Struct):
 
     @classmethod
     def defaults(cls, _D: Any) -> dict[str, Any]:
-        return { 'lr': _D.div(1, 100), 'μ': _D.div(9, 10), 'nesterov': _p.false_(_D), }
+        return { 'lr': _D.div(_D.scalar(1), _D.scalar(100), 'Optim.MomentumSGD.State'), 'μ': _D.div(_D.scalar(9), _D.scalar(10), 'Optim.MomentumSGD.State'), 'nesterov': _p.false_(_D), }
 
 
 @dataclasses.dataclass(kw_only=True, eq=False)
@@ -66,7 +66,7 @@ class Optim__Adam__State(_rt.Struct):
 
     @classmethod
     def defaults(cls, _D: Any) -> dict[str, Any]:
-        return { 'lr': _D.div(1, 1000), 'β1': _D.div(9, 10), 'β2': _D.div(999, 1000), 'ε': _D.div(1, 100000000), 't': 0, }
+        return { 'lr': _D.div(_D.scalar(1), _D.scalar(1000), 'Optim.Adam.State'), 'β1': _D.div(_D.scalar(9), _D.scalar(10), 'Optim.Adam.State'), 'β2': _D.div(_D.scalar(999), _D.scalar(1000), 'Optim.Adam.State'), 'ε': _D.div(_D.scalar(1), _D.scalar(100000000), 'Optim.Adam.State'), 't': 0, }
 
 
 @dataclasses.dataclass(kw_only=True, eq=False)
@@ -93,7 +93,7 @@ class Optim__AdamW__State(_rt.Struct):
 
     @classmethod
     def defaults(cls, _D: Any) -> dict[str, Any]:
-        return { 'lr': _D.div(1, 1000), 'β1': _D.div(9, 10), 'β2': _D.div(999, 1000), 'ε': _D.div(1, 100000000), 't': 0, 'wd': _D.div(1, 100), }
+        return { 'lr': _D.div(_D.scalar(1), _D.scalar(1000), 'Optim.AdamW.State'), 'β1': _D.div(_D.scalar(9), _D.scalar(10), 'Optim.AdamW.State'), 'β2': _D.div(_D.scalar(999), _D.scalar(1000), 'Optim.AdamW.State'), 'ε': _D.div(_D.scalar(1), _D.scalar(100000000), 'Optim.AdamW.State'), 't': 0, 'wd': _D.div(_D.scalar(1), _D.scalar(100), 'Optim.AdamW.State'), }
 
 
 @dataclasses.dataclass(kw_only=True, eq=False)
@@ -116,7 +116,7 @@ class Optim__RMSProp__State(_rt.Struct):
 
     @classmethod
     def defaults(cls, _D: Any) -> dict[str, Any]:
-        return { 'lr': _D.div(1, 100), 'ρ': _D.div(99, 100), 'ε': _D.div(1, 100000000), }
+        return { 'lr': _D.div(_D.scalar(1), _D.scalar(100), 'Optim.RMSProp.State'), 'ρ': _D.div(_D.scalar(99), _D.scalar(100), 'Optim.RMSProp.State'), 'ε': _D.div(_D.scalar(1), _D.scalar(100000000), 'Optim.RMSProp.State'), }
 
 
 @dataclasses.dataclass(kw_only=True, eq=False)
@@ -138,7 +138,7 @@ class Optim__AdaGrad__State(_rt.Struct):
 
     @classmethod
     def defaults(cls, _D: Any) -> dict[str, Any]:
-        return { 'lr': _D.div(1, 100), 'ε': _D.div(1, 10000000000), }
+        return { 'lr': _D.div(_D.scalar(1), _D.scalar(100), 'Optim.AdaGrad.State'), 'ε': _D.div(_D.scalar(1), _D.scalar(10000000000), 'Optim.AdaGrad.State'), }
 
 
 def Optim__pow(_D, x, _a1, *, α=None):
@@ -152,7 +152,7 @@ def Optim__pow(_D, x, _a1, *, α=None):
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Runtime/Optim/Optimizers.lean#L27
     """
     if _rt.equal(_a1, 0):
-        return _rt.as_scalar(_D, 1)
+        return _rt.as_scalar(_D, _D.scalar(1))
     if _rt.nat_ge(_a1, 1):
         n = _rt.nat_sub(_a1, 1)
         return _rt.as_scalar(_D, (Optim__pow(_D, x, n) * x))
@@ -170,15 +170,15 @@ def Optim__Kind__defaultLr(_D, k, *, α=None):
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Runtime/Optim/Optimizers.lean#L48
     """
     if (_m1 := _rt.match_ctor(k, 'sgd', 0)) is not None:
-        return _rt.as_scalar(_D, _D.div(1, 100))
+        return _rt.as_scalar(_D, _D.div(_D.scalar(1), _D.scalar(100), 'Optim.Kind.defaultLr'))
     if (_m2 := _rt.match_ctor(k, 'momentum', 0)) is not None:
-        return _rt.as_scalar(_D, _D.div(1, 100))
+        return _rt.as_scalar(_D, _D.div(_D.scalar(1), _D.scalar(100), 'Optim.Kind.defaultLr'))
     if (_m3 := _rt.match_ctor(k, 'adam', 0)) is not None:
-        return _rt.as_scalar(_D, _D.div(1, 1000))
+        return _rt.as_scalar(_D, _D.div(_D.scalar(1), _D.scalar(1000), 'Optim.Kind.defaultLr'))
     if (_m4 := _rt.match_ctor(k, 'adamw', 0)) is not None:
-        return _rt.as_scalar(_D, _D.div(1, 1000))
+        return _rt.as_scalar(_D, _D.div(_D.scalar(1), _D.scalar(1000), 'Optim.Kind.defaultLr'))
     if (_m5 := _rt.match_ctor(k, 'rmsprop', 0)) is not None:
-        return _rt.as_scalar(_D, _D.div(1, 1000))
+        return _rt.as_scalar(_D, _D.div(_D.scalar(1), _D.scalar(1000), 'Optim.Kind.defaultLr'))
     raise _rt.NoMatch('Optim.Kind.defaultLr', 49)
 
 
@@ -208,10 +208,10 @@ def Optim__MomentumSGD__init(_D, s, lr=None, μ=None, *, α=None):
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Runtime/Optim/Optimizers.lean#L72
     """
     if lr is None:
-        lr = _D.div(1, 100)
+        lr = _D.div(_D.scalar(1), _D.scalar(100), 'Optim.MomentumSGD.init')
     if μ is None:
-        μ = _D.div(9, 10)
-    return _rt.make(Optim__MomentumSGD__State, Optim__MomentumSGD__State.defaults(_D), lr=lr, μ=μ, buf=_p.fill(_D, 0, s))
+        μ = _D.div(_D.scalar(9), _D.scalar(10), 'Optim.MomentumSGD.init')
+    return _rt.make(Optim__MomentumSGD__State, Optim__MomentumSGD__State.defaults(_D), lr=lr, μ=μ, buf=_p.fill(_D, _D.scalar(0), s))
 
 
 def Optim__MomentumSGD__update(_D, st, p, g, *, α=None, s=None):
@@ -241,7 +241,7 @@ def Optim__Adam__init(_D, s, *, α=None):
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Runtime/Optim/Optimizers.html#Optim.Adam.init
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Runtime/Optim/Optimizers.lean#L106
     """
-    return _rt.make(Optim__Adam__State, Optim__Adam__State.defaults(_D), m=_p.fill(_D, 0, s), v=_p.fill(_D, 0, s))
+    return _rt.make(Optim__Adam__State, Optim__Adam__State.defaults(_D), m=_p.fill(_D, _D.scalar(0), s), v=_p.fill(_D, _D.scalar(0), s))
 
 
 def Optim__Adam__moments(_D, st, g, *, α=None, s=None):
@@ -256,8 +256,8 @@ def Optim__Adam__moments(_D, st, g, *, α=None, s=None):
     """
     if s is None:
         s = _rt.shape_of(_D, _rt.field(st, 'm'))
-    m_q = _M_NN__Spec__Core__TensorOps.Spec__Tensor__addSpec(_D, _M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, _rt.field(st, 'm'), _rt.field(st, 'β1')), _M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, g, (1 - _rt.field(st, 'β1'))))
-    v_q = _M_NN__Spec__Core__TensorOps.Spec__Tensor__addSpec(_D, _M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, _rt.field(st, 'v'), _rt.field(st, 'β2')), _M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, _M_NN__Spec__Core__TensorOps.Spec__Tensor__squareSpec(_D, g), (1 - _rt.field(st, 'β2'))))
+    m_q = _M_NN__Spec__Core__TensorOps.Spec__Tensor__addSpec(_D, _M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, _rt.field(st, 'm'), _rt.field(st, 'β1')), _M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, g, (_D.scalar(1) - _rt.field(st, 'β1'))))
+    v_q = _M_NN__Spec__Core__TensorOps.Spec__Tensor__addSpec(_D, _M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, _rt.field(st, 'v'), _rt.field(st, 'β2')), _M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, _M_NN__Spec__Core__TensorOps.Spec__Tensor__squareSpec(_D, g), (_D.scalar(1) - _rt.field(st, 'β2'))))
     return (m_q, (v_q, (_rt.field(st, 't') + 1)))
 
 
@@ -273,8 +273,8 @@ def Optim__Adam__direction(_D, st, m_q, v_q, t_q, *, α=None, s=None):
     """
     if s is None:
         s = _rt.shape_of(_D, _rt.field(st, 'm'))
-    mHat = _M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, m_q, _D.div(1, (1 - Optim__pow(_D, _rt.field(st, 'β1'), t_q))))
-    vHat = _M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, v_q, _D.div(1, (1 - Optim__pow(_D, _rt.field(st, 'β2'), t_q))))
+    mHat = _M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, m_q, _D.div(_D.scalar(1), (_D.scalar(1) - Optim__pow(_D, _rt.field(st, 'β1'), t_q)), 'Optim.Adam.direction'))
+    vHat = _M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, v_q, _D.div(_D.scalar(1), (_D.scalar(1) - Optim__pow(_D, _rt.field(st, 'β2'), t_q)), 'Optim.Adam.direction'))
     rate = _M_NN__Spec__Core__TensorOps.Spec__Tensor__divSpec(_D, _p.fill(_D, _rt.field(st, 'lr'), s), _M_NN__Spec__Core__TensorOps.Spec__Tensor__addSpec(_D, _M_NN__Spec__Core__TensorOps.Spec__Tensor__sqrtSpec(_D, vHat), _p.fill(_D, _rt.field(st, 'ε'), s)))
     return _M_NN__Spec__Core__TensorOps.Spec__Tensor__mulSpec(_D, rate, mHat)
 
@@ -341,7 +341,7 @@ def Optim__RMSProp__init(_D, s, *, α=None):
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Runtime/Optim/Optimizers.html#Optim.RMSProp.init
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Runtime/Optim/Optimizers.lean#L167
     """
-    return _rt.make(Optim__RMSProp__State, Optim__RMSProp__State.defaults(_D), sq=_p.fill(_D, 0, s))
+    return _rt.make(Optim__RMSProp__State, Optim__RMSProp__State.defaults(_D), sq=_p.fill(_D, _D.scalar(0), s))
 
 
 def Optim__RMSProp__update(_D, st, p, g, *, α=None, s=None):
@@ -356,7 +356,7 @@ def Optim__RMSProp__update(_D, st, p, g, *, α=None, s=None):
     """
     if s is None:
         s = _rt.shape_of(_D, _rt.field(st, 'sq'))
-    sq_q = _M_NN__Spec__Core__TensorOps.Spec__Tensor__addSpec(_D, _M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, _rt.field(st, 'sq'), _rt.field(st, 'ρ')), _M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, _M_NN__Spec__Core__TensorOps.Spec__Tensor__squareSpec(_D, g), (1 - _rt.field(st, 'ρ'))))
+    sq_q = _M_NN__Spec__Core__TensorOps.Spec__Tensor__addSpec(_D, _M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, _rt.field(st, 'sq'), _rt.field(st, 'ρ')), _M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, _M_NN__Spec__Core__TensorOps.Spec__Tensor__squareSpec(_D, g), (_D.scalar(1) - _rt.field(st, 'ρ'))))
     rate = _M_NN__Spec__Core__TensorOps.Spec__Tensor__divSpec(_D, _p.fill(_D, _rt.field(st, 'lr'), s), _M_NN__Spec__Core__TensorOps.Spec__Tensor__addSpec(_D, _M_NN__Spec__Core__TensorOps.Spec__Tensor__sqrtSpec(_D, sq_q), _p.fill(_D, _rt.field(st, 'ε'), s)))
     return (_rt.replace(st, sq=sq_q), _M_NN__Spec__Core__TensorOps.Spec__Tensor__subSpec(_D, p, _M_NN__Spec__Core__TensorOps.Spec__Tensor__mulSpec(_D, rate, g)))
 
@@ -371,7 +371,7 @@ def Optim__AdaGrad__init(_D, s, *, α=None):
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Runtime/Optim/Optimizers.html#Optim.AdaGrad.init
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Runtime/Optim/Optimizers.lean#L186
     """
-    return _rt.make(Optim__AdaGrad__State, Optim__AdaGrad__State.defaults(_D), acc=_p.fill(_D, 0, s))
+    return _rt.make(Optim__AdaGrad__State, Optim__AdaGrad__State.defaults(_D), acc=_p.fill(_D, _D.scalar(0), s))
 
 
 def Optim__AdaGrad__update(_D, st, p, g, *, α=None, s=None):

@@ -76,7 +76,7 @@ def Spec__Tensor__divSpec(_D, a, b, *, α=None, s=None):
     """
     if s is None:
         s = _rt.shape_of(_D, a)
-    return _p.map2_spec(_D, (lambda _s1, _s2: _D.div(_s1, _s2)), a, b)
+    return _p.map2_spec(_D, (lambda _s1, _s2: _D.div(_s1, _s2, 'Spec.Tensor.divSpec')), a, b)
 
 
 def Spec__Tensor__negSpec(_D, a, *, α=None, s=None):

@@ -79,7 +79,7 @@ def test_Proofs__TensorAlgebra__dotAcc_comm(data):
 
 
 def _sides_test_Proofs__TensorAlgebra__dotAcc_eq_add(_D, α, s, acc, a, b):
-    return (_p.dot_acc(_D, acc, a, b), (acc + _p.dot_acc(_D, 0, a, b)))
+    return (_p.dot_acc(_D, acc, a, b), (acc + _p.dot_acc(_D, _D.scalar(0), a, b)))
 
 
 @pytest.mark.lean('Proofs.TensorAlgebra.dotAcc_eq_add')

@@ -30,7 +30,7 @@ _SETTINGS = settings(max_examples=15, deadline=None, derandomize=True, database=
 
 
 def _sides_test_Optim__pow_zero_eq(_D, α, x):
-    return (_M_NN__Runtime__Optim__Optimizers.Optim__pow(_D, x, 0), 1)
+    return (_M_NN__Runtime__Optim__Optimizers.Optim__pow(_D, x, 0), _D.scalar(1))
 
 
 @pytest.mark.lean('Optim.pow_zero_eq')
@@ -102,7 +102,7 @@ def test_Optim__SGD__update_eq(data):
 
 
 def _sides_test_Optim__MomentumSGD__init_buf(_D, α, s):
-    return (_rt.field(_M_NN__Runtime__Optim__Optimizers.Optim__MomentumSGD__init(_D, s, α=α), 'buf'), _p.fill(_D, 0, s))
+    return (_rt.field(_M_NN__Runtime__Optim__Optimizers.Optim__MomentumSGD__init(_D, s, α=α), 'buf'), _p.fill(_D, _D.scalar(0), s))
 
 
 @pytest.mark.lean('Optim.MomentumSGD.init_buf')

@@ -28,7 +28,7 @@ _SETTINGS = settings(max_examples=15, deadline=None, derandomize=True, database=
 
 
 def _sides_test_Spec__Sqrt__sqrt_real_zero(_D, ):
-    return (_p.sqrt(_D, 0), 0)
+    return (_p.sqrt(_D, _D.scalar(0)), _D.scalar(0))
 
 
 @pytest.mark.lean('Spec.Sqrt.sqrt_real_zero')

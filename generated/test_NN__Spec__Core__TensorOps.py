@@ -103,7 +103,7 @@ def test_Spec__Tensor__mulSpec_comm(data):
 
 
 def _sides_test_Spec__Tensor__scaleSpec_one(_D, α, s, t):
-    return (_M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, t, 1), t)
+    return (_M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, t, _D.scalar(1)), t)
 
 
 @pytest.mark.lean('Spec.Tensor.scaleSpec_one')

@@ -22,7 +22,6 @@ from bridge.runtimes.torch_autograd import (
     graph_reference_row,
     measure,
 )
-from tests.support.standin_specs import StandinSpecs
 
 ROOT = Path(__file__).resolve().parents[1]
 GEN = ROOT / "generated"
@@ -63,7 +62,7 @@ def test_half_gradient_mutant_has_correct_forward() -> None:
 
 def test_cli_mutants_are_caught(capsys: pytest.CaptureFixture[str]) -> None:
     rc = main(["--binding", "autograd/mlp-mse", "--binding", "autograd/shared-param", "--dtype", "float32",
-               "--mutants"], specs=StandinSpecs())
+               "--mutants"], specs=GeneratedSpecs(GEN))
     out = capsys.readouterr().out
     assert rc == 0, out
     assert out.count("caught") == 4 and "MISSED" not in out
@@ -96,8 +95,9 @@ def test_graph_reference_row_catches_a_broken_reference() -> None:
     assert row.verdict == "violation" and "breaks the theorem" in row.first["note"]
 
 
-def test_graph_reference_unavailable_is_said(capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(["--binding", "autograd/graph-reference", "--dtype", "float32"], specs=StandinSpecs())
+def test_graph_reference_unavailable_is_said(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # an empty generated folder: no Graph reference to load
+    rc = main(["--binding", "autograd/graph-reference", "--dtype", "float32"], specs=GeneratedSpecs(tmp_path))
     out = capsys.readouterr().out
     assert rc == 0 and "unavailable" in out
 
@@ -126,9 +126,9 @@ def test_runtimes_entry_point_group(monkeypatch: pytest.MonkeyPatch, capsys: pyt
     monkeypatch.setattr(runtimes, "entry_points", _fake_entry_points("tests.plugin_runtimes:provide"))
     names = [b.name for b in runtimes.discover_bindings()]
     assert names == ["my-sgd", "my-broken-sgd"]
-    assert main(["--binding", "my-sgd", "--dtype", "float32"], specs=StandinSpecs()) == 0
+    assert main(["--binding", "my-sgd", "--dtype", "float32"], specs=GeneratedSpecs(GEN)) == 0
     assert "my-sgd" in capsys.readouterr().out
-    assert main(["--binding", "my-broken-sgd", "--dtype", "float32"], specs=StandinSpecs()) == 1
+    assert main(["--binding", "my-broken-sgd", "--dtype", "float32"], specs=GeneratedSpecs(GEN)) == 1
 
 
 def test_runtimes_entry_point_may_return_a_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""End-to-end checks of torch optimizers against the specs (stand-in reference until generated/ exists)."""
+"""End-to-end checks of torch optimizers against the generated references (generated/)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import pytest
 import torch
 
 from bridge.bindings import BindingError, load_bindings
-from bridge.check import CheckOptions, check_binding
+from bridge.check import CheckOptions, GeneratedSpecs, check_binding
 from bridge.check_cli import main
+from bridge.expected import DEFAULT_EXPECTED as DEFAULT_EXPECTED_FILE
 from bridge.expected import classify, load_expected
 from bridge.runtimes.torch_optim import DeviceError, check_device
-from tests.support.standin_specs import StandinSpecs
 
-SPECS = StandinSpecs()
+ROOT = Path(__file__).resolve().parents[1]
+SPECS = GeneratedSpecs(ROOT / "generated")
 B = {b.name: b for b in load_bindings()}
 OPTS = CheckOptions(cases=1, large=256)
 DOC = "https://lean-dojo.github.io/TorchLean/docs/NN/Proofs/Autograd/Training/StepAlgebra.html#Proofs.Autograd.Algebra.SGD.step"
@@ -82,3 +83,38 @@ def test_cuda_without_gpu_is_one_line_error(capsys: pytest.CaptureFixture[str]) 
 @pytest.mark.parametrize("impl", ["for-loop", "foreach", "fused"])
 def test_cuda_sgd(impl: str) -> None:
     assert check_binding(SPECS, B["sgd-step"], impl, "cuda", "float32", "float", OPTS).verdict != "violation"
+
+
+def test_package_data_ships_bindings_and_expected() -> None:
+    # pyproject package-data lists both; importlib.resources finds them as the installed package does
+    from importlib.resources import files
+
+    from bridge.expected import DEFAULT_EXPECTED
+
+    res = files("bridge")
+    assert json.loads(res.joinpath("bindings.json").read_text("utf-8"))["bindings"]
+    assert "pytorch/issues/191763" in res.joinpath("expected_deviations.txt").read_text("utf-8")
+    assert load_expected(DEFAULT_EXPECTED)
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    assert {"bindings.json", "expected_deviations.txt"} <= set(data["tool"]["setuptools"]["package-data"]["bridge"])
+
+
+def test_fused_momentum_half_bug_and_bf16_adam_convention_are_reported() -> None:
+    entries = load_expected(DEFAULT_EXPECTED_FILE)
+    mom = check_binding(SPECS, B["momentum"], "fused", "cpu", "float16", "float", OPTS)
+    adam = check_binding(SPECS, B["adam"], "for-loop", "cpu", "bfloat16", "float", OPTS)
+    classify([mom, adam], entries)
+    assert mom.verdict == "violation" and mom.status == "expected" and "191763" in mom.link
+    # β2 = 0.999 is 1 in bfloat16: the α-faithful spec divides by zero; the row says so
+    assert adam.convention == "hyper64" and "divides by zero" in adam.note, adam.note
+
+
+def test_tensor_lr_has_the_parameter_dtype() -> None:
+    # an α value: float64 lr for float64 params (a float32 lr made Adam's lr/bc1 a float32 number)
+    from bridge.runtimes.torch_optim import make_case, run_case, runtime_options, torch_factory
+
+    b = B["adam"]
+    case = make_case(b, 0, 0, "cpu", "float64", 0.01, "tensor")
+    recs = run_case(b, torch_factory(b, "fused"), case, runtime_options(b, "fused"))
+    assert recs[0].hyper["lr"] == 0.01  # exactly the float64 value, not float32(0.01)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import shutil
 import subprocess
 import sys
@@ -59,14 +60,17 @@ def test_docstrings_and_names_are_injection_safe() -> None:
             ast.parse(f"{p} = 1")
 
 
-def _extract(src: Path, out: Path) -> None:
-    extract(ExtractOptions(root=src, out=out))
+def _extract(src: Path, out: Path, cache: Path) -> None:
+    extract(ExtractOptions(root=src, out=out, cache_dir=cache))
 
 
 def _pytest(out: Path, k: str) -> int:
+    """Run the generated StepAlgebra tests only, with the generated conftest's `fast` hypothesis
+    profile: the same derandomized examples, no shrinking (we only need pass/fail here)."""
     target = out / "test_NN__Proofs__Autograd__Training__StepAlgebra.py"
+    env = {**os.environ, "TORCHLEAN_BRIDGE_HYPOTHESIS_PROFILE": "fast"}
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", str(target), "-k", k],
-                       capture_output=True, text=True, cwd=out)
+                       capture_output=True, text=True, cwd=out, env=env, check=False)
     return r.returncode
 
 
@@ -76,14 +80,15 @@ def test_changed_sgd_step_changes_reference_and_fails_step_cons(tmp_path: Path) 
     f = src / "NN/Proofs/Autograd/Training/StepAlgebra.lean"
     orig = f.read_text("utf-8")
     f.write_text(orig.replace("TList.sub params (TList.scale lr grads)", "TList.sub params (TList.scale (lr*2) grads)"))
-    ex, out = tmp_path / "ex", tmp_path / "gen"
-    _extract(src, ex)
+    ex, out, cache = tmp_path / "ex", tmp_path / "gen", tmp_path / "cache"
+    _extract(src, ex, cache)
     generate(ex, out)
     ref = (out / "ref_NN__Proofs__Autograd__Training__StepAlgebra.py").read_text("utf-8")
-    assert "(lr * 2)" in ref
+    assert "(lr * _D.scalar(2))" in ref  # `2` at α (lr : α): a domain scalar
+    assert "TORCHLEAN_BRIDGE_HYPOTHESIS_PROFILE" in (out / "conftest.py").read_text("utf-8")
     assert _pytest(out, "step_cons") == 1
     f.write_text(orig)
-    _extract(src, ex)
+    _extract(src, ex, cache)  # only the restored file is read again
     generate(ex, out)
-    assert "(lr * 2)" not in (out / "ref_NN__Proofs__Autograd__Training__StepAlgebra.py").read_text("utf-8")
+    assert "(lr * _D.scalar(2))" not in (out / "ref_NN__Proofs__Autograd__Training__StepAlgebra.py").read_text("utf-8")
     assert _pytest(out, "step_cons or step_nil") == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pytest
@@ -120,3 +121,41 @@ def test_single_rounding_fast_path_handles_midpoints() -> None:
     assert c.verdict == "rounding" and c.first_index == 0
     with pytest.raises(ValueError):
         compare_single_rounding(runtime_right, s, F64, exact_at, bound_at)
+
+
+def test_float64_bounds_keep_the_underflow_term() -> None:
+    # 2**-1075 is 0 in float64: bounds for float64 runtimes are computed in a wider type (or eta rounded up)
+    assert F64.eta_work > 0 and F32.eta_work == F32.eta
+    e = (ErrVal.exact(np.array([math.ldexp(1.0, -1073)]), F64) * 0.1).e
+    assert float(e[0]) > 0
+
+
+@pytest.mark.parametrize("dtype,p,g", [(torch.float32, -1.6445246413746042e-39, 1.2098012200855805e-39),
+                                       (torch.float64, -3.112894101653614e-309, 2.29001258634178e-309)])
+def test_adam_subnormal_gradient_bound_is_sound_and_torch_exceeds_it(dtype: torch.dtype, p: float, g: float) -> None:
+    """The generated Adam evaluated in the dtype (spec order) stays within its running-error bound;
+    torch's regrouped step ((-lr/bc1)·m first: a subnormal intermediate, then / ε) does not."""
+    from pathlib import Path
+
+    from bridge.bound_domain import BoundDomain
+    from bridge.reference import load_reference, structure
+    from bridge.vocab.domains import FractionDomain, TorchDomain
+
+    gen = Path(__file__).resolve().parents[1] / "generated"
+    fmt = format_of(dtype)
+    hyper = {k: float(torch.tensor(v, dtype=dtype).double()) for k, v in
+             {"lr": 0.01, "β1": 0.9, "β2": 0.999, "ε": 1e-8}.items()}
+    out = {}
+    for name, D in [("exact", FractionDomain()), ("bound", BoundDomain(fmt)), ("dtype", TorchDomain(dtype))]:
+        def mk(a: float, D: Any = D, name: str = name) -> Any:
+            return D.tensor(torch.tensor([a], dtype=torch.float64) if name == "dtype" else np.array([a]))
+        st = structure("Optim.Adam.State", D, gen)(**{k: D.scalar(Fraction(v)) for k, v in hyper.items()},
+                                                    m=mk(0.0), v=mk(0.0), t=0)
+        out[name] = load_reference("Optim.Adam.update", D, gen)(st, mk(p), mk(g))[1]
+    q = out["exact"].reshape(-1)[0]
+    bound = Fraction(float(np.asarray(out["bound"].e).reshape(-1)[0]))
+    assert abs(Fraction(float(out["dtype"].reshape(-1)[0])) - q) <= bound
+    param = torch.tensor([p], dtype=dtype)
+    param.grad = torch.tensor([g], dtype=dtype)
+    torch.optim.Adam([param], lr=hyper["lr"], betas=(hyper["β1"], hyper["β2"]), eps=hyper["ε"], foreach=False).step()
+    assert abs(Fraction(float(param[0])) - q) > bound  # the finding in expected_deviations.txt

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.lean.terms import App, Ident, Proj, parse_term
+from bridge.lean.terms import App, BinOp, DotIdent, Ident, Proj, parse_term
 from bridge.models import Declaration, Hashes, ModuleExport, OpenDirective, Range, Scope
 from bridge.resolve import Corpus, walk
 
@@ -78,6 +78,18 @@ def test_leading_dot_uses_expected_type(corpus: Corpus) -> None:
     assert alt.patterns[0].target == "Spec.Shape.scalar"
     assert isinstance(alt.rhs, App) and alt.rhs.fn.target == "Spec.Tensor.scalar"  # type: ignore[union-attr]
     assert targets(corpus, f"{ALG}.TList.zero")["nil"] == {f"{ALG}.TList.nil"}
+
+
+def test_leading_dot_in_an_equation_uses_the_other_side(corpus: Corpus) -> None:
+    # `fill v .scalar = .scalar v`: the argument `.scalar` is a Shape (fill's binder type), the
+    # rhs `.scalar v` a Tensor (the type of the lhs), though `Spec.Shape.scalar` sorts first
+    st = corpus.resolved("Spec.fill_scalar").statement
+    assert isinstance(st, BinOp) and isinstance(st.lhs, App) and isinstance(st.rhs, App)
+    assert isinstance(st.lhs.args[1].value, DotIdent) and st.lhs.args[1].value.target == "Spec.Shape.scalar"
+    assert isinstance(st.rhs.fn, DotIdent) and st.rhs.fn.target == "Spec.Tensor.scalar"
+    st = corpus.resolved("Spec.fill_dim").statement
+    assert isinstance(st, BinOp) and isinstance(st.rhs, App) and isinstance(st.rhs.fn, DotIdent)
+    assert st.rhs.fn.target == "Spec.Tensor.dim"
 
 
 def test_protected_needs_qualification(corpus: Corpus) -> None:

@@ -69,3 +69,88 @@ def test_missing_constant_stops_only_its_users() -> None:
 def test_reference_error_names_the_declaration() -> None:
     with pytest.raises(LookupError, match="Nope.nothing"):
         load_reference("Nope.nothing", D, GENERATED)
+
+
+def test_leading_dot_follows_the_resolver_not_the_argument_count() -> None:
+    # `fill v .scalar = .scalar v`: the resolver types the rhs `.scalar` as a Tensor (the lhs's
+    # type); the translator uses its target as is
+    from bridge.resolve import Corpus
+
+    _, modules = load_exports(ROOT / "lean_exports")
+    outs = Generator(modules, Corpus.load(ROOT / "lean_exports")).run()
+    o = next(o for o in outs if o.module == "NN.Spec.Core.Tensor")
+    t = next(t for t in o.tests if t.full_name == "Spec.fill_scalar")
+    assert t.body == ["    return (_p.fill(_D, v, _p.shape_scalar(_D)), _p.tensor_scalar(_D, v))"]
+    # `fill v (.dim n s) = .dim (fun _ => …)`: the rhs is the tensor constructor, refused by name
+    why = dict(o.untested)["Spec.fill_dim"]
+    assert "`Spec.Tensor.dim`" in why and "cannot tell" not in why
+
+
+def test_numerals_are_domain_scalars_at_alpha_and_ints_at_nat() -> None:
+    import torch
+
+    from bridge.vocab.domains import TorchDomain, round_to_format
+
+    bf = TorchDomain(torch.bfloat16)
+    b16 = (8, -126, 127)
+    # `lr : α := 1/100`: the bfloat16 value of 1/100; `β2 := 999/1000` is 1 in bfloat16
+    st = load_reference("Optim.Adam.init", bf, GENERATED)((2,))
+    assert st.lr.dtype == torch.bfloat16 and bf.to_fraction(st.lr) == round_to_format(Fraction(1, 1000), *b16)
+    assert bf.to_fraction(st.β1) == round_to_format(Fraction(9, 10), *b16) and bf.to_fraction(st.β2) == 1
+    assert st.t == 0 and type(st.t) is int
+    ms = load_reference("Optim.MomentumSGD.init", bf, GENERATED)((2,))
+    assert bf.to_fraction(ms.lr) == round_to_format(Fraction(1, 100), *b16)
+    for name in ("Optim.Adam", "Optim.AdamW"):
+        st = load_reference(f"{name}.init", bf, GENERATED)((2,))
+        assert all(getattr(st, f).dtype == torch.bfloat16 for f in ("lr", "β1", "β2", "ε", "m", "v"))
+        # bias correction 1/(1 - β2^t) divides by zero in bfloat16: inf/nan as torch gives, no exception
+        st2, p2 = load_reference(f"{name}.update", bf, GENERATED)(st, bf.tensor([1.0, 2.0]), bf.tensor([0.5, -1.0]))
+        assert st2.t == 1 and type(st2.t) is int and p2.dtype == torch.bfloat16
+        assert not bool(torch.isfinite(p2).all())
+        # `1 - st.β1` computed in the domain: m' = g·(1-β1) exactly as bfloat16 does it
+        assert torch.equal(st2.m, bf.tensor([0.5, -1.0]) * (bf.scalar(1) - st.β1))
+
+
+def test_exact_division_by_zero_names_the_declaration() -> None:
+    from bridge.vocab.domains import LeanZeroDivisionError
+
+    S = structure("Optim.Adam.State", D, GENERATED)
+    st = S(m=D.full((1,), 0), v=D.full((1,), 0), β2=Fraction(1))
+    with pytest.raises(LeanZeroDivisionError, match="Optim.Adam.direction"):
+        load_reference("Optim.Adam.update", D, GENERATED)(st, D.tensor([1]), D.tensor([1]))
+
+
+def test_nat_division_stays_nat() -> None:
+    # `pow x (n / 2)`: the argument is a Nat (pow's binder), so `/` is Nat division
+    _, modules = load_exports(ROOT / "lean_exports")
+    m = next(m for m in modules if m.module == "NN.Runtime.Optim.Optimizers")
+    d = next(d for d in m.declarations if d.name == "Optim.Adam.direction")
+    assert d.value is not None and "pow st.β1 t'" in d.value
+    d.value = d.value.replace("pow st.β1 t'", "pow st.β1 (t' / 2 + 1)")
+    o = next(o for o in Generator(modules).run() if o.module == m.module)
+    f = next(f for f in o.functions if f.full_name == "Optim.Adam.direction")
+    code = "\n".join(f.body)
+    assert "Optim__pow(_D, _rt.field(st, 'β1'), (_rt.nat_div(t_q, 2) + 1))" in code
+    assert "_D.div(_D.scalar(1), (_D.scalar(1) - " in code
+
+
+def test_named_proof_argument_is_erased_and_vocabulary_found_through_opens() -> None:
+    # the newer spelling `TList.cast (h := List.append_assoc …) seed'`, and a corpus without the
+    # module that defines `subSpec`/`scaleSpec` (the resolver can only guess `external`): the
+    # vocabulary entries are found under the scope's opens, and the proof is never translated
+    from bridge.resolve import Corpus
+
+    _, modules = load_exports(ROOT / "lean_exports")
+    m = next(m for m in modules if m.module == "NN.Proofs.Autograd.Training.StepAlgebra")
+    d = next(d for d in m.declarations if d.name.endswith("seedScalarLoss"))
+    assert d.value is not None and "TList.cast (List.append_assoc" in d.value
+    d.value = d.value.replace("TList.cast (List.append_assoc Γ ss [Shape.scalar])",
+                              "TList.cast (h := List.append_assoc Γ ss [Shape.scalar])")
+    modules = [x for x in modules if x.module != "NN.Spec.Core.TensorOps"]
+    outs = Generator(modules, Corpus(modules)).run()
+    o = next(o for o in outs if o.module == m.module)
+    f = next(f for f in o.functions if f.full_name.endswith("seedScalarLoss"))
+    assert "_p.cast(_D, None, " in "\n".join(f.body) and "append_assoc" not in "\n".join(f.body)
+    assert {t.full_name.rsplit(".", 1)[-1] for t in o.tests} >= {"step_nil", "step_cons"}
+    t = next(t for t in o.tests if t.full_name.endswith("step_cons"))
+    assert "_p.sub_spec(_D, " in "\n".join(t.body) and "_p.scale_spec(_D, " in "\n".join(t.body)

@@ -18,6 +18,7 @@ import pstats
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -101,8 +102,7 @@ def bench_autograd(repeat: int) -> list[tuple[str, float, float]]:
             loss_fn(model(*inputs)).backward()
 
         t_ref = median_time(fwd_bwd, repeat * 4)
-        t_chk = median_time(lambda model=model, inputs=inputs, loss_fn=loss_fn: measure(model, inputs, loss_fn,
-                                                                                       "float32"), repeat * 4)
+        t_chk = median_time(partial(measure, model, inputs, loss_fn, "float32"), repeat * 4)
         out.append((name, t_chk, t_ref))
     return out
 

@@ -58,7 +58,7 @@ _HTML = """<!doctype html><html><head><meta charset="utf-8"><title>torchlean-bri
 {% for r in rows %}<tr class="{{ r.verdict }}"><td>{{ r.binding }}{% if r.mutant %} [mutant {{ r.mutant }}]{% endif %}</td>
 <td>{{ r.implementation }}</td><td>{{ r.device }}</td><td>{{ r.dtype }}</td><td>{{ r.lr_kind }}</td>
 <td>{{ r.verdict }}</td><td>{{ r.status }}{% if r.reason %}: {{ r.reason }}{% endif %}{% if r.link %} (<a href="{{ r.link }}">link</a>){% endif %}</td>
-<td>{{ r.convention }}</td><td>{{ r.max_ulp }}</td><td>{{ r.cases }}</td>
+<td>{{ r.convention }}{% if r.note %}: {{ r.note }}{% endif %}</td><td>{{ r.max_ulp }}</td><td>{{ r.cases }}</td>
 <td><a href="{{ r.doc_url }}">{{ r.spec }}</a> (<a href="{{ r.source_url }}">source</a>)</td>
 <td>{{ r.generated_test }}</td><td><code>{{ r.first_text }}</code>{{ r.error }}</td></tr>
 {% endfor %}</table></body></html>
@@ -82,7 +82,9 @@ def write_reports(rows: list[Any], out_dir: Path, links: dict[str, dict[str, str
     md = [f"# torchlean-bridge check\n\n{summary}\n\n", _MD_HEAD]
     for d in data:
         md.append(f"| {d['binding']}{' [mutant ' + d['mutant'] + ']' if d['mutant'] else ''} | {d['implementation']} "
-                  f"| {d['device']} | {d['dtype']} | {d['lr_kind']} | {d['verdict']} | {d['status']} "
+                  f"| {d['device']} | {d['dtype']} | {d['lr_kind']} | {d['verdict']} | {d['status']}"
+                  f"{' (' + d['convention'] + ': ' + d['note'] + ')' if d.get('note') else ''}"
+                  f"{': ' + d['reason'] if d.get('reason') else ''} "
                   f"| {d['max_ulp']} | {d['cases']} | [{d['spec']}]({d['doc_url']}) ([source]({d['source_url']})) |\n")
     paths[1].write_text("".join(md), encoding="utf-8")
     env = Environment(autoescape=select_autoescape(default=True))

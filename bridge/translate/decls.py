@@ -144,7 +144,8 @@ class DeclTranslator:
     def params(self, ref: DeclRef) -> tuple[list[Param], T.Term | None]:
         d = ref.decl
         params = _binder_params(self.env, ref, [d.type, d.value])
-        pi, result = ([], self.env.statement(ref))
+        pi: list[Param] = []
+        result = self.env.statement(ref)
         if d.value_form == "alternatives":
             pi, result = _pi_params(result)
             params = _shadow(params, pi)
@@ -155,13 +156,16 @@ class DeclTranslator:
             seen.add(p.py)
         return params + pi, result
 
-    def explicit_arity(self, ref: DeclRef) -> tuple[int, list[str | None]]:
+    def explicit_arity(self, ref: DeclRef) -> tuple[int, list[str | None], list[str | None]]:
+        """Required explicit arguments, the last component of each explicit binder's type head,
+        and each one's numeral kind (`α` for a scalar, `nat`, or None)."""
         params, _ = self.params(ref)
         ex = [p for p in params if p.info == "explicit"]
-        required = [p for p in ex if p.default is None]
         defaults = {n for b in ref.decl.binders if b.default is not None for n in b.names}
         required = [p for p in ex if p.lean not in defaults]
-        return len(required), [(_head_name(p.type) or "").split(".")[-1] or None for p in ex]
+        tvars = {p.lean for p in params if p.info == "type"}
+        kinds = [Translator(self.env, ref, self.callee_of).type_kind(p.type, tvars) for p in ex]
+        return len(required), [(_head_name(p.type) or "").split(".")[-1] or None for p in ex], kinds
 
     def _signature(self, params: list[Param], ref: DeclRef, tr: Translator, sc: Scope) -> tuple[str, Scope]:
         defaults = {n: b.default for b in ref.decl.binders if b.default is not None for n in b.names}
@@ -172,7 +176,7 @@ class DeclTranslator:
             if p.info == "explicit":
                 if p.lean in defaults:
                     # a Lean default is in the domain: computed at call time, `None` means "use it"
-                    dv = tr.expr(self.env.term(defaults[p.lean] or ""), Scope())
+                    dv = tr.expr(self.env.term(defaults[p.lean] or ""), Scope(), tr.type_kind(p.type))
                     self.prologue += [f"    if {p.py} is None:", f"        {p.py} = {dv}"]
                     pos.append(f"{p.py}=None")
                 else:
@@ -237,14 +241,16 @@ class DeclTranslator:
         if isinstance(result, T.Ident) and any(p.lean == result.name and p.info == "type" for p in params):
             wrap = "_rt.as_scalar(_D, {})"  # the result is a scalar of α: numerals become domain scalars
         tr.expected_struct = tr.struct_of_type(result)
+        tr.scalar_vars |= {p.lean for p in params if p.info == "type"}
+        at = tr.type_kind(result)
         if d.value_form == "alternatives":
             if not isinstance(body_t, T.Alternatives):
                 raise Untranslatable(f"{d.name}: equations did not parse ({body_t.node})")
             pi = [p for p in params if p in params[len(params) - self._npi(ref):]]
             discs: list[T.Term] = [T.Ident(name=p.lean, status="local") for p in pi]
-            body = tr.match_stmts(discs, body_t.alts, sc, "    ", body_t, wrap)
+            body = tr.match_stmts(discs, body_t.alts, sc, "    ", body_t, wrap, at)
         else:
-            body = tr.stmts(body_t, sc, "    ", wrap)
+            body = tr.stmts(body_t, sc, "    ", wrap, at)
         return FunctionOut(d.name, py_global(d.name), params, self.prologue + self._infer(params, ref, tr) + body,
                            tr.helpers, tr.deps, _statement(ref), d.docstring or "", d.doc_url, d.source_url, sig)
 
@@ -262,7 +268,7 @@ class DeclTranslator:
             dterm = self.env.field_term(info, name, default=True) if default is not None else None
             if dterm is not None:
                 try:
-                    dexpr = tr.expr(dterm, sc)
+                    dexpr = tr.expr(dterm, sc, tr.field_kind(info.full_name, name))
                 except Untranslatable:
                     dexpr = None
             fields.append((name, py_ident(name), dexpr))
@@ -307,7 +313,14 @@ class DeclTranslator:
             eq = eq.body
         if not (isinstance(eq, T.BinOp) and eq.op in EQ_OPS):
             raise Untranslatable(f"statement is not an equation (`{getattr(eq, 'op', eq.node if eq else '?')}`)")
-        pair: T.Term = T.Tuple(items=[eq.lhs, eq.rhs], line=eq.line, column=eq.column)
+        tr.scalar_vars |= scalar_types
+        sides = [eq.lhs, eq.rhs]
+        at = tr.kind_of(eq.lhs, sc) or tr.kind_of(eq.rhs, sc)
+        if at is not None:  # `pow x 0 = 1`: the literal has the other side's type
+            ty = T.Ident(name=min(scalar_types) if at == "α" and scalar_types else "ℝ" if at == "α" else "Nat")
+            sides = [T.Ascription(term=x, type=ty, line=x.line, column=x.column) if isinstance(x, T.Num) else x
+                     for x in sides]
+        pair: T.Term = T.Tuple(items=sides, line=eq.line, column=eq.column)
         for let in reversed(lets):
             pair = let.model_copy(update={"body": pair})
         lines = tr.stmts(pair, sc, "    ")
@@ -319,7 +332,7 @@ class DeclTranslator:
                   subst: dict[str, str]) -> str:
         """A hypothesis strategy expression for values of type `ty`."""
         head, args = _head(ty)
-        if isinstance(ty, (T.BinOp, T.Quant)) or (isinstance(ty, T.Arrow)):
+        if isinstance(ty, (T.BinOp, T.Quant, T.Arrow)):
             raise NoGenerator(f"`{_show(ty)}` is a proposition or a function")
         if not isinstance(head, T.Ident):
             raise NoGenerator(f"`{_show(ty)}`")

@@ -113,8 +113,8 @@ class Env:
                 head = ext.split()[0] if ext.split() else ext
                 full = self.resolve_name(head, ref)
                 pinfo = build(full) if full else None
-                if pinfo is not None:
-                    parents["to" + full.split(".")[-1]] = full  # type: ignore[union-attr]
+                if pinfo is not None and full is not None:
+                    parents["to" + full.split(".")[-1]] = full
                     fields.extend(pinfo.fields)
                     owner.update(pinfo.owner)
             for f in d.fields:
@@ -156,7 +156,7 @@ class Env:
             return None
         try:
             return self.corpus.resolved(name)
-        except Exception:  # a resolver failure must not stop generation: parse without targets
+        except Exception:  # noqa: BLE001 -- a resolver failure must not stop generation: parse without targets
             return None
 
     def binder_types(self, ref: DeclRef) -> list[Term | None]:

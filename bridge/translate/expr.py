@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
-from bridge.lean import term_nodes as _TN
 from bridge.lean import term_nodes as T
 from bridge.translate.env import DeclRef, Env
 from bridge.translate.names import py_global, py_ident
@@ -64,6 +64,20 @@ class Callee:
     erased: tuple[int, ...] = ()
     first_type_ns: str | None = None  # for `x.f` notation: which explicit argument `x` fills
     explicit_types: list[str | None] = field(default_factory=list)
+    explicit_kinds: list[str | None] = field(default_factory=list)  # numeral type per explicit argument
+    erased_names: tuple[str, ...] = ()  # proof arguments given by name, never translated
+
+
+# Numeral kinds: at "α" (the scalar type: ℝ, ℚ, Float and type variables too) a literal is a
+# scalar of the domain, `_D.scalar(n)`, and operations on it are the domain's; at "nat" it is a
+# Python int and `/` is Nat division; None: not known (a plain Python number, exact until it
+# meets a domain value).
+NAT_TYPES = ("Nat", "ℕ", "Fin")
+SCALAR_TYPES = ("Real", "ℝ", "Rat", "ℚ", "Float", "Float32")
+# vocabulary results at α (others are computed from their arguments or are not scalars)
+SCALAR_RESULTS = ("Proofs.TensorAlgebra.dot", "Proofs.TensorAlgebra.dotAcc", "Proofs.Autograd.Algebra.TList.dotList",
+                  "TorchLean.TensorPack.dotList", "Spec.Sqrt.sqrt", "Real.sqrt", "Float.sqrt", "Spec.Exp.exp",
+                  "Real.exp", "Float.exp")
 
 
 class Translator:
@@ -77,19 +91,25 @@ class Translator:
         self.deps: set[str] = set()
         self.counter = 0
         self.expected_struct: str | None = None
+        self.num_at: str | None = None  # the numeral kind at the term being translated
+        # the declaration's scalar type variables (binders whose type is a `Sort`)
+        self.scalar_vars: set[str] = _type_vars(env, ref)
 
     # -- utilities --------------------------------------------------------------------------
     def fresh(self, base: str = "t") -> str:
         self.counter += 1
         return f"_{base}{self.counter}"
 
-    def where(self, t: T.Term) -> str:
+    def where(self, t: T._Node) -> str:
         return f"{self.ref.decl.name} ({self.ref.module.path}:{self.ref.decl.name_line}, term line {t.line})"
 
     def resolve(self, name: str, target: str | None, status: str | None) -> str | None:
-        if target and status in ("corpus", "external"):
+        """Full name of a global. The resolver's `external` guess is only a guess when the corpus
+        lacks the definition (the file that defines `subSpec` was not read): the vocabulary may
+        know the name under the scope's namespaces and opens, so ask Lean's rule first."""
+        if target and (status == "corpus" or (status == "external" and target in self.env.known)):
             return target
-        return self.env.resolve_name(name, self.ref)
+        return self.env.resolve_name(name, self.ref) or (target if status == "external" else None)
 
     def const(self, full: str, node: T.Term) -> Callee:
         if full in UNSUPPORTED:
@@ -109,15 +129,94 @@ class Translator:
             self.deps.add(full)
         return callee
 
+    # -- numeral kinds ----------------------------------------------------------------------
+    def type_kind(self, ty: T.Term | None, tvars: set[str] | None = None) -> str | None:
+        """The numeral kind of values of type `ty` (see NAT_TYPES)."""
+        head = ty
+        while isinstance(head, T.App):
+            head = head.fn
+        if isinstance(head, T.Ident):
+            name = head.name.removeprefix("_root_.")
+            if name in NAT_TYPES:
+                return "nat"
+            if name in SCALAR_TYPES or name in (self.scalar_vars if tvars is None else tvars):
+                return "α"
+        return None
+
+    def result_kind(self, full: str) -> str | None:
+        """The numeral kind of what constant `full` returns (after all its arguments)."""
+        if full in SCALAR_RESULTS:
+            return "α"
+        if full == "List.length":
+            return "nat"
+        ref = self.env.decls.get(full)
+        if ref is None:
+            return None
+        ty = self.env.statement(ref)
+        while True:
+            if isinstance(ty, T.Quant) and ty.quantifier in ("→", "∀"):
+                ty = ty.body
+            elif isinstance(ty, T.Arrow):
+                ty = ty.cod
+            else:
+                break
+        return self.type_kind(ty, _type_vars(self.env, ref))
+
+    def field_kind(self, owner: str | None, fname: str) -> str | None:
+        info = self.env.structures.get(owner or "")
+        if info is None:
+            return None
+        return self.type_kind(self.env.field_term(info, fname), _type_vars(self.env, self.env.decls[owner or ""]))
+
+    def kind_of(self, t: T.Term, sc: Scope) -> str | None:
+        """The numeral kind of the value of `t`, where it is easy to know (Lean's `binop%` picks
+        the type of the operands that have one; a literal takes it)."""
+        if isinstance(t, T.Ident):
+            if t.name in sc.names:
+                return self.type_kind(sc.names[t.name].type)
+            head, _, rest = t.name.partition(".")
+            if rest and head in sc.names and "." not in rest and t.status not in ("corpus", "external"):
+                return self.field_kind(self.type_namespace(T.Ident(name=head, status="local"), sc), rest)
+            full = self.resolve(t.name, t.target, t.status)
+            return self.result_kind(full) if full else None
+        if isinstance(t, T.Ascription):
+            return self.type_kind(t.type)
+        if isinstance(t, T.Proj) and not t.field.isdigit():
+            if t.target and t.target not in self.env.field_owner:
+                return self.result_kind(t.target)
+            return self.field_kind(self.type_namespace(t.term, sc), t.field)
+        if isinstance(t, T.App):
+            fn = t.fn
+            while isinstance(fn, T.App):
+                fn = fn.fn
+            if isinstance(fn, (T.Ident, T.Proj)) and not (isinstance(fn, T.Ident) and fn.name in sc.names):
+                return self.kind_of(fn, sc)
+            return None
+        if isinstance(t, T.BinOp) and t.op in (*ARITH, "/", "^"):
+            return self.kind_of(t.lhs, sc) or (self.kind_of(t.rhs, sc) if t.op != "^" else None)
+        if isinstance(t, T.UnOp) and t.op == "-":
+            return self.kind_of(t.arg, sc)
+        if isinstance(t, T.If) and t.else_ is not None:
+            return self.kind_of(t.then, sc) or self.kind_of(t.else_, sc)
+        return None
+
     # -- expressions ------------------------------------------------------------------------
-    def expr(self, t: T.Term, sc: Scope) -> str:
+    def expr(self, t: T.Term, sc: Scope, at: str | None = None) -> str:
+        """Python for `t`; `at` is the numeral kind of its position (None: unknown)."""
+        old, self.num_at = self.num_at, at
+        try:
+            return self._expr(t, sc)
+        finally:
+            self.num_at = old
+
+    def _expr(self, t: T.Term, sc: Scope) -> str:
         if isinstance(t, T.Ident):
             return self.ident(t, sc, [])
         if isinstance(t, T.DotIdent):
             return self.apply_const(self.dot_target(t, 0), t, [], sc)
         if isinstance(t, T.Num):
             if t.value is not None:
-                return repr(t.value)
+                return f"_D.scalar({t.value!r})" if self.num_at == "α" else repr(t.value)
             return f"_D.scalar(_rt.Fraction({t.text.replace('_', '')!r}))"
         if isinstance(t, T.Str):
             return repr(t.value if t.value is not None else t.text)
@@ -126,7 +225,7 @@ class Translator:
         if isinstance(t, T.BinOp):
             return self.binop(t, sc)
         if isinstance(t, T.UnOp):
-            a = self.expr(t.arg, sc)
+            a = self.expr(t.arg, sc, (self.kind_of(t.arg, sc) or self.num_at) if t.op == "-" else None)
             if t.op == "-":
                 return f"(-{a})"
             if t.op in ("¬", "!"):
@@ -138,11 +237,11 @@ class Translator:
             old = self.expected_struct
             self.expected_struct = self.struct_of_type(t.type) or old
             try:
-                return self.expr(t.term, sc)
+                return self.expr(t.term, sc, self.type_kind(t.type))
             finally:
                 self.expected_struct = old
         if isinstance(t, T.Show) and t.value is not None:
-            return self.expr(t.value, sc)
+            return self.expr(t.value, sc, self.num_at)
         if isinstance(t, T.ListLit):
             return "[" + ", ".join(self.expr(i, sc) for i in t.items) + "]"
         if isinstance(t, (T.Tuple, T.AnonCtor)):
@@ -155,7 +254,8 @@ class Translator:
             if t.else_ is None:
                 raise Untranslatable(f"`if` without `else` in {self.where(t)}")
             c = self.cond(t.cond, sc)
-            return f"({self.expr(t.then, sc)} if {c} else {self.expr(t.else_, sc)})"
+            at = self.kind_of(t, sc) or self.num_at
+            return f"({self.expr(t.then, sc, at)} if {c} else {self.expr(t.else_, sc, at)})"
         if isinstance(t, T.Lambda):
             return self.lambda_(t, sc)
         if isinstance(t, T.Section):
@@ -195,12 +295,10 @@ class Translator:
         return self.apply_const(full, t, args, sc)
 
     def dot_target(self, t: T.DotIdent, nargs: int) -> str:
-        """`.name` without a resolver target: the base type whose constructor takes `nargs` arguments."""
-        e0 = LOOKUP.get(t.target or "")
-        if t.target and (e0 is None or e0.arity == nargs):
+        """`.name`: the resolver's target (it resolves against the expected type); for a term
+        that comes without one, the base type whose constructor takes `nargs` arguments."""
+        if t.target:
             return t.target
-        # no target, or the resolver's guess takes another number of arguments (`.scalar v` is
-        # a tensor, `.scalar` a shape): pick the base type whose constructor fits
         for ns in ("Proofs.Autograd.Algebra.TList", "Spec.Shape", "Spec.Tensor", "List"):
             e = LOOKUP.get(f"{ns}.{t.name}")
             if e is not None and e.arity == nargs:
@@ -222,12 +320,17 @@ class Translator:
     def apply_const(self, full: str, node: T.Term, args: list[T.Arg], sc: Scope) -> str:
         callee = self.const(full, node)
         pos = [a for a in args if a.name is None]
-        named = [a for a in args if a.name is not None]
+        named = [a for a in args if a.name is not None and a.name not in callee.erased_names]
+        if any(a.name in callee.erased_names for a in args):  # `cast (h := proof) xs`: the proof is erased
+            slots = [i for i in callee.erased if i < callee.arity]
+            for i in slots[: len([a for a in args if a.name in callee.erased_names])]:
+                pos.insert(i, T.Arg(value=T.Hole(line=node.line, column=node.column)))
         if callee.arity == 0 and not pos and not named and callee.py.startswith("_rt.ctor("):
             return callee.py + ")"
         parts = ["_D"]
+        kinds = callee.explicit_kinds
         for i, a in enumerate(pos[: callee.arity]):
-            parts.append("None" if i in callee.erased else self.expr(a.value, sc))
+            parts.append("None" if i in callee.erased else self.expr(a.value, sc, kinds[i] if i < len(kinds) else None))
         parts += [self.arg(a, sc) for a in named]
         if callee.py.startswith("_rt.ctor("):
             return f"{callee.py}{', '.join(parts[1:])})"
@@ -260,13 +363,20 @@ class Translator:
             return self.app(T.App(fn=t.lhs, args=[T.Arg(value=t.rhs)], line=t.line, column=t.column), sc)
         if op == "|>":
             return self.app(T.App(fn=t.rhs, args=[T.Arg(value=t.lhs)], line=t.line, column=t.column), sc)
-        a, b = self.expr(t.lhs, sc), self.expr(t.rhs, sc)
+        if op == "^":
+            return f"_rt.npow({self.expr(t.lhs, sc, self.kind_of(t.lhs, sc) or self.num_at)}, {self.expr(t.rhs, sc, 'nat')})"
+        at = None
+        if op in ARITH or op in CMP or op in ("/", "=", "==", "≠", "!="):
+            at = self.kind_of(t.lhs, sc) or self.kind_of(t.rhs, sc)
+            if at is None and op in (*ARITH, "/"):
+                at = self.num_at  # `1 - 1/2` at α: the whole expression's type
+        a, b = self.expr(t.lhs, sc, at), self.expr(t.rhs, sc, at)
         if op in ARITH:
             return f"({a} {ARITH[op]} {b})"
         if op == "/":
-            return f"_D.div({a}, {b})"
-        if op == "^":
-            return f"_rt.npow({a}, {b})"
+            if at == "nat":
+                return f"_rt.nat_div({a}, {b})"
+            return f"_D.div({a}, {b}, {self.ref.decl.name!r})"
         if op == "++":
             return f"_p.append(_D, {a}, {b})"
         if op == "::":
@@ -388,22 +498,20 @@ class Translator:
     def section(self, t: T.Section, sc: Scope) -> str:
         holes: list[str] = []
 
-        def fill(node: T.Term) -> T.Term:
+        def fill(node: T._Node) -> T._Node:
             if isinstance(node, T.Cdot):
                 name = f"·{len(holes)}"
                 holes.append(name)
                 return T.Ident(name=name, line=node.line, column=node.column, status="local")
-            data = {}
+            data: dict[str, object] = {}
             for k, v in node:
-                if isinstance(v, _TN._Node) and not isinstance(v, T.Section):
-                    data[k] = fill(v)  # type: ignore[arg-type]
+                if isinstance(v, T._Node) and not isinstance(v, T.Section):
+                    data[k] = fill(v)
                 elif isinstance(v, list):
-                    data[k] = [fill(x) if isinstance(x, _TN._Node) and not isinstance(x, T.Section) else x for x in v]
-                else:
-                    data[k] = v
-            return type(node)(**data)
+                    data[k] = [fill(x) if isinstance(x, T._Node) and not isinstance(x, T.Section) else x for x in v]
+            return node.model_copy(update=data)
 
-        body = fill(t.body)
+        body = cast(T.Term, fill(t.body))  # a Cdot becomes an Ident: still a Term
         inner = sc
         pys = []
         for h in holes:
@@ -434,17 +542,17 @@ class Translator:
                                     Scope({**sc.names, **{a: Local(a) for a in argn}}), "    ", t)
             self.helpers[slot] = "\n".join([f"def {name}(_D, {', '.join(params + argn)}):", *body])
             return f"(lambda {', '.join(argn)}: {name}(_D, {', '.join(params + argn)}))"
-        body = self.stmts(t, sc, "    ")
+        body = self.stmts(t, sc, "    ", at=self.num_at)
         self.helpers[slot] = "\n".join([f"def {name}({', '.join(['_D', *params])}):", *body])
         return f"{name}({', '.join(['_D', *params])})"
 
-    def stmts(self, t: T.Term, sc: Scope, ind: str, wrap: str = "{}") -> list[str]:
-        """Statements computing `t` in tail position, ending in `return`."""
+    def stmts(self, t: T.Term, sc: Scope, ind: str, wrap: str = "{}", at: str | None = None) -> list[str]:
+        """Statements computing `t` in tail position, ending in `return`; `at`: its numeral kind."""
         if isinstance(t, T.Let):
             if t.body is None:
                 raise Untranslatable(f"`{t.keyword}` without a body in {self.where(t)}")
             if t.keyword in ("have", "haveI") and t.name is None and t.pattern is None:
-                return self.stmts(t.body, sc, ind, wrap)
+                return self.stmts(t.body, sc, ind, wrap, at)
             if t.binders:  # `let f x := v`: a local function
                 lam = T.Lambda(binders=t.binders, body=t.value, line=t.line, column=t.column)
                 val = self.expr(lam, sc)
@@ -452,7 +560,7 @@ class Translator:
                 old = self.expected_struct
                 self.expected_struct = self.struct_of_type(t.type)
                 try:
-                    val = self.expr(t.value, sc)
+                    val = self.expr(t.value, sc, self.type_kind(t.type) if t.type is not None else None)
                 finally:
                     self.expected_struct = old
             if t.pattern is not None:
@@ -460,23 +568,23 @@ class Translator:
                 alts = [T.MatchAlt(patterns=[t.pattern], rhs=t.body)]
                 return [f"{ind}{tmp} = {val}",
                         *self.match_stmts([T.Ident(name=tmp, status="local")], alts,
-                                          sc.bind(tmp, tmp), ind, t, wrap)]
+                                          sc.bind(tmp, tmp), ind, t, wrap, at)]
             name = t.name or "_"
             py = self.fresh("l") if name == "_" else py_ident(name)
             if name in sc.names or py in sc.params():
                 py = self.fresh(py_ident(name).strip("_") or "l")  # shadowing: keep the outer value
-            return [f"{ind}{py} = {val}", *self.stmts(t.body, sc.bind(name, py, t.type), ind, wrap)]
+            return [f"{ind}{py} = {val}", *self.stmts(t.body, sc.bind(name, py, t.type), ind, wrap, at)]
         if isinstance(t, T.Match):
-            return self.match_stmts(t.discriminants, t.alts, sc, ind, t, wrap)
+            return self.match_stmts(t.discriminants, t.alts, sc, ind, t, wrap, at)
         if isinstance(t, T.If) and t.else_ is not None:
-            return [f"{ind}if {self.cond(t.cond, sc)}:", *self.stmts(t.then, sc, ind + "    ", wrap),
-                    f"{ind}else:", *self.stmts(t.else_, sc, ind + "    ", wrap)]
+            return [f"{ind}if {self.cond(t.cond, sc)}:", *self.stmts(t.then, sc, ind + "    ", wrap, at),
+                    f"{ind}else:", *self.stmts(t.else_, sc, ind + "    ", wrap, at)]
         if isinstance(t, T.Show) and t.value is not None:
-            return self.stmts(t.value, sc, ind, wrap)
-        return [f"{ind}return {wrap.format(self.expr(t, sc))}"]
+            return self.stmts(t.value, sc, ind, wrap, at)
+        return [f"{ind}return {wrap.format(self.expr(t, sc, at))}"]
 
     def match_stmts(self, discs: list[T.Term], alts: list[T.MatchAlt], sc: Scope, ind: str,
-                    node: T.Term, wrap: str = "{}") -> list[str]:
+                    node: T.Term, wrap: str = "{}", at: str | None = None) -> list[str]:
         lines: list[str] = []
         vals = []
         for d in discs:
@@ -504,7 +612,7 @@ class Translator:
                 inner = inner.bind(lean, py)
             lines.append(f"{ind}if {' and '.join(conds) or 'True'}:")
             lines += pre
-            lines += self.stmts(alt.rhs, inner, ind + "    ", wrap)
+            lines += self.stmts(alt.rhs, inner, ind + "    ", wrap, at)
         lines.append(f"{ind}raise _rt.NoMatch({self.ref.decl.name!r}, {node.line})")
         return lines
 
@@ -545,7 +653,8 @@ class Translator:
         if isinstance(p, T.Ascription):
             self.pattern(p.term, v, conds, binds)
             return
-        head, args = p, []
+        head: T.Term = p
+        args: list[T.Arg] = []
         if isinstance(p, T.App):
             head, args = p.fn, list(p.args)
         if isinstance(head, (T.Ident, T.DotIdent)):
@@ -571,5 +680,12 @@ class Translator:
 CalleeFn = Callable[[str], "Callee | None"]
 
 
+def _type_vars(env: Env, ref: DeclRef) -> set[str]:
+    """Names of a declaration's binders whose type is a universe (`{α : Type}`)."""
+    return {n for b in ref.decl.binders if b.type and b.type.split()[0] in ("Type", "Type*", "Sort")
+            for n in b.names}
+
+
 def vocab_callee(e: Entry) -> Callee:
-    return Callee(f"_p.{e.py}", e.arity, e.erased)
+    kinds: list[str | None] = ["α" if i in e.scalar_args else None for i in range(e.arity)]
+    return Callee(f"_p.{e.py}", e.arity, e.erased, explicit_kinds=kinds, erased_names=e.erased_names)

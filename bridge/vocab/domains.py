@@ -77,6 +77,17 @@ def round_to_format(q: Fraction, mantissa_bits: int, min_exp: int, max_exp: int)
     return sign * result
 
 
+class LeanZeroDivisionError(ZeroDivisionError):
+    """A division by zero in exact arithmetic, naming the Lean declaration that divided.
+
+    (Lean's own fields define `x / 0 = 0`; the exact domain refuses instead, so a spec value
+    that depends on it is never silently taken for a real one.)"""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(f"division by zero in Lean `{where or 'an elementwise division'}` (exact domain)")
+        self.where = where
+
+
 class Domain:
     """Interface shared by all domains; see the module docstring for the conventions."""
 
@@ -87,10 +98,12 @@ class Domain:
         """A number (int, Fraction, float) or an existing scalar as a scalar of this domain."""
         raise NotImplementedError
 
-    def div(self, a: Any, b: Any) -> Any:
-        """`a / b` at type α. Plain numbers (e.g. the literals of `1/100`) are divided exactly
-        and the quotient converted once, so a literal is correctly rounded to the domain."""
-        if _is_number(a) and _is_number(b):
+    def div(self, a: Any, b: Any, where: str = "") -> Any:
+        """`a / b` at type α (`where`: the Lean declaration, for messages). Plain numbers (a
+        quotient whose type the translator could not tell) are divided exactly and the quotient
+        converted once. A zero divisor gives what the domain's arithmetic gives (inf/nan in
+        floating point); `FractionDomain` raises `LeanZeroDivisionError`."""
+        if _is_number(a) and _is_number(b) and b != 0:
             return self.scalar(Fraction(a) / Fraction(b))
         return self._lift(a) / self._lift(b)
 
@@ -163,11 +176,19 @@ class FractionDomain(_NumpyDomain):
             x = x.item()
         if hasattr(x, "detach"):  # a 0-d torch tensor: its exact value
             x = float(x.detach().to("cpu").double().item())
-        if isinstance(x, (int, float, np.floating, np.integer)):
-            return Fraction(x)  # floats are dyadic rationals: converted exactly
+        if isinstance(x, (int, np.integer)):
+            return Fraction(int(x))
+        if isinstance(x, (float, np.floating)):
+            return Fraction(float(x))  # floats are dyadic rationals: converted exactly
         if isinstance(x, Fraction):
             return x
         raise TypeError(f"cannot make an exact scalar from {x!r}")
+
+    def div(self, a: Any, b: Any, where: str = "") -> Any:
+        try:
+            return super().div(a, b, where)
+        except ZeroDivisionError:
+            raise LeanZeroDivisionError(where) from None
 
     def sqrt(self, x: Any) -> Any:
         if isinstance(x, np.ndarray):

@@ -81,7 +81,7 @@ def mul_spec(D: Domain, a: Any, b: Any, **_: Any) -> Any:
 
 
 def div_spec(D: Domain, a: Any, b: Any, **_: Any) -> Any:
-    return map2_spec(D, lambda x, y: D.div(x, y), a, b)
+    return map2_spec(D, lambda x, y: D.div(x, y, "Spec.Tensor.divSpec"), a, b)
 
 
 def neg_spec(D: Domain, a: Any, **_: Any) -> Any:

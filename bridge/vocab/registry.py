@@ -30,6 +30,8 @@ class Entry:
     kind: Kind = "primitive"
     erased: tuple[int, ...] = ()
     why: str = ""
+    scalar_args: tuple[int, ...] = ()  # explicit arguments of type α (a literal there is a domain scalar)
+    erased_names: tuple[str, ...] = ()  # the erased proof arguments' binder names (`(h := …)`)
 
 
 TLIST = ("Proofs.Autograd.Algebra.TList", "TorchLean.TensorPack")
@@ -46,10 +48,10 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(("Spec.Shape.scalar",), "shape_scalar", 0, "constant", why="constructor"),
     Entry(("Spec.Shape.dim",), "shape_dim", 2, why="constructor"),
     # Tensors
-    Entry(("Spec.Tensor.scalar",), "tensor_scalar", 1, why="constructor: a 0-d array"),
-    Entry(("Spec.fill",), "fill", 2, why=_TREE),
+    Entry(("Spec.Tensor.scalar",), "tensor_scalar", 1, why="constructor: a 0-d array", scalar_args=(0,)),
+    Entry(("Spec.fill",), "fill", 2, why=_TREE, scalar_args=(0,)),
     Entry(("Spec.Tensor.full", "TorchLean.Tensor.full", "Tensor.full"), "full", 2,
-          why="newer generation's `Spec.fill` with the arguments swapped"),
+          why="newer generation's `Spec.fill` with the arguments swapped", scalar_args=(1,)),
     Entry(("Spec.Tensor.mapSpec",), "map_spec", 2, why=_TREE),
     Entry(("Spec.Tensor.map2Spec",), "map2_spec", 3, why=_TREE),
     Entry(("Spec.Tensor.addSpec",), "add_spec", 2, "fallback"),
@@ -59,19 +61,21 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(("Spec.Tensor.negSpec",), "neg_spec", 1, "fallback"),
     Entry(("Spec.Tensor.squareSpec",), "square_spec", 1, "fallback"),
     Entry(("Spec.Tensor.sqrtSpec",), "sqrt_spec", 1, "fallback"),
-    Entry(("Spec.Tensor.scaleSpec",), "scale_spec", 2, "fallback"),
-    Entry(("Proofs.TensorAlgebra.dotAcc",), "dot_acc", 3, why=_TREE + " (a foldl over List.finRange)"),
+    Entry(("Spec.Tensor.scaleSpec",), "scale_spec", 2, "fallback", scalar_args=(1,)),
+    Entry(("Proofs.TensorAlgebra.dotAcc",), "dot_acc", 3, why=_TREE + " (a foldl over List.finRange)",
+          scalar_args=(0,)),
     Entry(("Proofs.TensorAlgebra.dot",), "dot", 2,
           why="a foldl over List.finRange of a Fin-indexed tree: accumulate left to right from 0"),
     # TList / TensorPack: a Python list of arrays
     Entry(_tl("nil"), "tlist_nil", 0, "constant", why="constructor"),
     Entry(_tl("cons"), "tlist_cons", 2, why="constructor"),
-    Entry(_tl("cast"), "cast", 2, erased=(0,), why="proof-carrying cast: the identity at run time"),
+    Entry(_tl("cast"), "cast", 2, erased=(0,), erased_names=("h",),
+          why="proof-carrying cast: the identity at run time"),
     Entry(_tl("append"), "tlist_append", 2, why="defined in the runtime layer, outside the proofs"),
     Entry(_tl("zero"), "tlist_zero", 1, "fallback"),
     Entry(_tl("add"), "tlist_add", 2, "fallback"),
     Entry(_tl("sub"), "tlist_sub", 2, "fallback"),
-    Entry(_tl("scale"), "tlist_scale", 2, "fallback"),
+    Entry(_tl("scale"), "tlist_scale", 2, "fallback", scalar_args=(0,)),
     Entry(_tl("snoc"), "tlist_snoc", 2, "fallback"),
     Entry(_tl("unsnoc"), "tlist_unsnoc", 1, "fallback"),
     Entry(_tl("dotList"), "tlist_dot_list", 2, "fallback"),

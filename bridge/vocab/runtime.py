@@ -16,7 +16,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -170,6 +170,11 @@ def make(cls: type, defaults: dict[str, Any], /, **fields: Any) -> Any:
     return cls(**values)
 
 
+def nat_div(a: Any, b: Any) -> Any:
+    """Lean's `Nat` division: rounds down, and `n / 0 = 0`."""
+    return 0 if b == 0 else a // b
+
+
 def npow(a: Any, n: Any) -> Any:
     return a**n
 
@@ -204,8 +209,8 @@ def equal(a: Any, b: Any) -> bool:
             np.shape(b) if isinstance(b, np.ndarray) else tuple(b.shape)
         if tuple(sa) != tuple(sb):
             return False
-        fa, fb = _entries(a), _entries(b)
-        return all(x == y for x, y in zip(fa, fb))
+        ea, eb = _entries(a), _entries(b)
+        return all(x == y for x, y in zip(ea, eb))
     if isinstance(a, Ctor) or isinstance(b, Ctor):
         return a == b
     return bool(a == b)
@@ -264,8 +269,8 @@ class Struct:
     """Base of generated structure dataclasses: `defaults(D)` gives the Lean defaults in `D`."""
 
     __lean_name__ = ""
-    __lean_fields__: dict[str, str] = {}
-    __lean_parents__: dict[str, Callable[[], type]] = {}
+    __lean_fields__: ClassVar[dict[str, str]] = {}
+    __lean_parents__: ClassVar[dict[str, Callable[[], type]]] = {}
 
     @classmethod
     def defaults(cls, D: Domain) -> dict[str, Any]:
