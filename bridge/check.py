@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
+from bridge import fast_exact
 from bridge.bindings import Binding
 from bridge.bound_domain import BoundDomain
 from bridge.numerics import (
@@ -151,6 +152,14 @@ def check_step(specs: SpecProvider, binding: Binding, rec: StepRecord, fmt: Floa
     """Verdict of one recorded step under one convention, and where its first offender is.
     A spec that divides by zero on these inputs (e.g. β2 = 0.999 rounds to 1 in bfloat16, so
     `1 - β2^t = 0`) cannot vouch for the runtime: that is a violation under this convention."""
+    c, where, _ = check_step_classes(specs, binding, rec, fmt, conv, t)
+    return c, where
+
+
+def check_step_classes(specs: SpecProvider, binding: Binding, rec: StepRecord, fmt: FloatFormat, conv: str,
+                       t: int) -> tuple[Comparison, dict[str, Any], dict[str, tuple[Comparison, dict[str, Any]]]]:
+    """`check_step`, and the verdict of every value class of elements (see `VALUE_CLASSES`); a
+    spec that divides by zero gives no classes (the whole row is judged)."""
     try:
         return _check_step(specs, binding, rec, fmt, conv, t)
     except ZeroDivisionError:
@@ -158,16 +167,86 @@ def check_step(specs: SpecProvider, binding: Binding, rec: StepRecord, fmt: Floa
         return Comparison("violation", n, n, float("inf")), {
             "note": f"the spec divides by zero on these inputs under convention {conv!r} "
                     f"(a hyper-parameter rounds to a degenerate value in {fmt.name})",
-            "inputs": {k: (str(v) if isinstance(v, Fraction) else v) for k, v in _hyper(rec, conv, fmt).items()}}
+            "inputs": {k: (str(v) if isinstance(v, Fraction) else v) for k, v in _hyper(rec, conv, fmt).items()}}, {}
+
+
+VALUE_CLASSES = ("regular", "edge", "underflow")
+"""Classes of elements, judged separately (docs/VERDICTS.md, "Value classes"):
+`underflow` — the spec's own bound in the dtype at the element is dominated by underflow: more than
+twice the same bound with the exponent range unbounded below (infinite only through underflow
+included); `edge` — otherwise, an input of the element (parameter, gradient, state buffer) is
+subnormal; `regular` — every other element (inputs zero or normal, rounding error relative)."""
+
+
+def _no_underflow(fmt: FloatFormat) -> FloatFormat:
+    """`fmt` with its exponent range unbounded below (eta negligible): the bound without underflow."""
+    return FloatFormat(f"{fmt.name}-no-underflow", fmt.p, -16300 if fmt.emin < -200 else -1000 + fmt.p, fmt.emax)
+
+
+def _input_classes(binding: Binding, rec: StepRecord, i: int, fmt: FloatFormat, n: int) -> np.ndarray:
+    """0 (regular) or 1 (edge: some input of the element is subnormal) per element of tensor `i`."""
+    tiny = math.ldexp(1.0, fmt.emin)
+    cls = np.zeros(n, dtype=np.int8)
+    for t in [rec.params_in[i], rec.grads[i], *(rec.state_in[b][i] for b in binding.buffers)]:
+        a = np.abs(_to_f64(t).reshape(-1))
+        if a.size == n:
+            cls[(a > 0) & (a < tiny)] = 1
+    return cls
+
+
+def _raw_bound(x: Any, n: int) -> np.ndarray:
+    return np.broadcast_to(np.asarray(x.e), np.shape(x.v)).reshape(-1)[:n]
+
+
+def _memo(fn: Callable[[np.ndarray], Any]) -> Callable[[np.ndarray], list[Any]]:
+    """`fn` over index arrays, each index computed once (the per-class re-judging reuses them)."""
+    seen: dict[int, Any] = {}
+
+    def at(ix: np.ndarray) -> list[Any]:
+        miss = np.asarray([j for j in np.asarray(ix).tolist() if j not in seen], dtype=np.int64)
+        if miss.size:
+            seen.update(zip(miss.tolist(), list(fn(miss))))
+        return [seen[j] for j in np.asarray(ix).tolist()]
+
+    return at
+
+
+def _by_class(judge: Callable[[np.ndarray], Comparison], cls: np.ndarray) -> list[tuple[Comparison, int]]:
+    """`judge(indices)` for each class present, first offenders mapped back to tensor indices."""
+    out = []
+    for k in np.unique(cls).tolist():
+        idx = np.flatnonzero(cls == k)
+        c = judge(idx)
+        if c.first_index is not None:
+            c.first_index = int(idx[c.first_index])
+        out.append((c, int(k)))
+    return out
+
+
+def _fast_judge(xf: np.ndarray, sf: np.ndarray, fmt: FloatFormat, exact_at: Callable[[np.ndarray], list[Any]],
+                bound_at: Callable[[np.ndarray], list[Any]]) -> Callable[[np.ndarray], Comparison]:
+    def judge(idx: np.ndarray) -> Comparison:
+        return compare_single_rounding(xf[idx], sf[idx], fmt, lambda ix: exact_at(idx[ix]),
+                                       lambda ix: np.asarray(bound_at(idx[ix]), dtype=np.float64))
+    return judge
+
+
+def _full_judge(xf: np.ndarray, ex: list[Fraction], bd: np.ndarray, fmt: FloatFormat
+                ) -> Callable[[np.ndarray], Comparison]:
+    def judge(idx: np.ndarray) -> Comparison:
+        return compare(xf[idx], [ex[j] for j in idx.tolist()], bd[idx], fmt)
+    return judge
 
 
 def _check_step(specs: SpecProvider, binding: Binding, rec: StepRecord, fmt: FloatFormat, conv: str,
-                t: int) -> tuple[Comparison, dict[str, Any]]:
+                t: int) -> tuple[Comparison, dict[str, Any], dict[str, tuple[Comparison, dict[str, Any]]]]:
     hyper = _hyper(rec, conv, fmt)
     runtime = _runtime_outputs(binding, rec)
-    parts: list[tuple[Comparison, str, int]] = []
+    parts: list[tuple[Comparison, str, int, int | None]] = []  # class None: every element exact
     fast = (binding.exact_method == "single-rounding-f64" and conv == "alpha" and 2 * fmt.p + 1 <= 53)
-    if fast:
+    if fast and fmt.name == "float32" and fast_exact.subnormals_exact():
+        parts = _fast_f32(specs, binding, rec, fmt, hyper, t)
+    elif fast:
         s_out = evaluate(specs, binding, TorchDomain(torch.float64, "cpu"), rec, hyper, t)
         for i, (x, s) in enumerate(zip(runtime["p"], s_out["p"])):
             def exact_at(ix: np.ndarray, i: int = i) -> list[Fraction]:
@@ -179,27 +258,128 @@ def _check_step(specs: SpecProvider, binding: Binding, rec: StepRecord, fmt: Flo
                 return _flat_bound(evaluate(specs, binding, BoundDomain(fmt), rec, hyper, t, sel, i)["p"][0])
 
             s_np = s.detach().to("cpu", torch.float64).numpy() if isinstance(s, torch.Tensor) else np.asarray(s)
-            parts.append((compare_single_rounding(_to_f64(x).reshape(-1), s_np.reshape(-1), fmt,
-                                                  exact_at, bound_at), "p", i))
+            xf, sf = _to_f64(x).reshape(-1), s_np.reshape(-1)
+            judge = _fast_judge(xf, sf, fmt, _memo(exact_at), _memo(bound_at))
+            whole = judge(np.arange(xf.size))
+            if whole.verdict == "exact":
+                parts.append((whole, "p", i, None))
+                continue
+            # not bitwise exact: judge each value class of the inputs (the fast path has no
+            # whole-tensor bound, so its classes are `regular` and `edge` only)
+            for c, k in _by_class(judge, _input_classes(binding, rec, i, fmt, xf.size)):
+                parts.append((c, "p", i, k))
     else:
         exact = evaluate(specs, binding, FractionDomain(), rec, hyper, t)
         bounds = evaluate(specs, binding, BoundDomain(fmt), rec, hyper, t)
-        for name, xs in runtime.items():
-            for i, x in enumerate(xs):
-                c = compare(_to_f64(x).reshape(-1), _flat_fractions(exact[name][i]),
-                            _flat_bound(bounds[name][i]), fmt)
-                parts.append((c, name, i))
-    merged = merge([c for c, _, _ in parts])
+        bounds0 = evaluate(specs, binding, BoundDomain(_no_underflow(fmt)), rec, hyper, t)
+        for i in range(len(runtime["p"])):
+            n = int(runtime["p"][i].numel())
+            cls = _input_classes(binding, rec, i, fmt, n)
+            under = np.zeros(n, dtype=bool)
+            for name in runtime:
+                e, e0 = _raw_bound(bounds[name][i], n), _raw_bound(bounds0[name][i], n)
+                with np.errstate(invalid="ignore", over="ignore"):
+                    under |= (e > 2 * e0) | (np.isinf(e) & np.isfinite(e0))
+            cls[under] = 2
+            for name, xs in runtime.items():
+                xf = _to_f64(xs[i]).reshape(-1)
+                ex, bd = _flat_fractions(exact[name][i]), _flat_bound(bounds[name][i])
+                for c, k in _by_class(_full_judge(xf, ex, bd, fmt), cls):
+                    c.n = int(np.count_nonzero(cls == k))
+                    parts.append((c, name, i, k))
+    merged, where = _lead(parts, binding, rec, hyper)
+    classes: dict[str, tuple[Comparison, dict[str, Any]]] = {}
+    for k, cname in enumerate(VALUE_CLASSES):
+        mine = [p for p in parts if p[3] == k]
+        if mine:
+            classes[cname] = _lead(mine, binding, rec, hyper)
+    return merged, where, classes
+
+
+class _Memo:
+    """A SpecProvider that loads each reference once (the fast path evaluates it per chunk)."""
+
+    def __init__(self, specs: SpecProvider) -> None:
+        self.specs = specs
+        self.refs: dict[tuple[str, str], Callable[..., Any]] = {}
+
+    def reference(self, full_name: str, domain: Domain) -> Callable[..., Any]:
+        key = (full_name, repr(domain))
+        if key not in self.refs:
+            self.refs[key] = self.specs.reference(full_name, domain)
+        return self.refs[key]
+
+    def structure(self, full_name: str, domain: Domain) -> Any:
+        return self.specs.structure(full_name, domain)
+
+
+def _fast_f32(specs: SpecProvider, binding: Binding, rec: StepRecord, fmt: FloatFormat, hyper: dict[str, Any],
+              t: int) -> list[tuple[Comparison, str, int, int | None]]:
+    """The single-rounding fast path for float32 in torch over bounded chunks (bridge.fast_exact):
+    the same parts as the numpy fast path; only the elements it cannot vouch for are judged exactly."""
+    f64 = TorchDomain(torch.float64, "cpu")
+    memo = _Memo(specs)
+
+    def spec_f64(group: list[tuple[int, int, int]]) -> torch.Tensor:
+        sub = StepRecord(rec.step, [fast_exact.flat_slices(rec.params_in, group)],
+                         [fast_exact.flat_slices(rec.grads, group)],
+                         {b: [fast_exact.flat_slices(rec.state_in[b], group)] for b in binding.buffers}, [], {}, rec.hyper)
+        s = evaluate(memo, binding, f64, sub, hyper, t)["p"][0]
+        return s if isinstance(s, torch.Tensor) else torch.as_tensor(s, dtype=torch.float64)
+
+    found = fast_exact.suspects(rec.params_out, spec_f64)
+    parts: list[tuple[Comparison, str, int, int | None]] = []
+    for i, x in enumerate(rec.params_out):
+        n = int(x.numel())
+        if i not in found:
+            parts.append((Comparison("exact", n), "p", i, None))
+            continue
+        sus = found[i].numpy()  # sorted flat indices
+
+        def exact_at(ix: np.ndarray, i: int = i) -> list[Fraction]:
+            return _flat_fractions(evaluate(specs, binding, FractionDomain(), rec, hyper, t, _selector(ix), i)["p"][0])
+
+        def bound_at(ix: np.ndarray, i: int = i) -> np.ndarray:
+            return _flat_bound(evaluate(specs, binding, BoundDomain(fmt), rec, hyper, t, _selector(ix), i)["p"][0])
+
+        ex_at, bd_at = _memo(exact_at), _memo(bound_at)
+
+        def judge(idx: np.ndarray, x: torch.Tensor = x, sus: np.ndarray = sus,
+                  ex_at: Callable[[np.ndarray], list[Any]] = ex_at,
+                  bd_at: Callable[[np.ndarray], list[Any]] = bd_at) -> Comparison:
+            ix = sus[np.isin(sus, idx)]
+            if ix.size == 0:
+                return Comparison("exact", int(idx.size))
+            c = compare(_to_f64(_selector(ix)(x)).reshape(-1), ex_at(ix), np.asarray(bd_at(ix), dtype=np.float64), fmt)
+            c.n = int(idx.size)
+            if c.first_index is not None:
+                c.first_index = int(np.searchsorted(idx, ix[c.first_index]))
+            return c
+
+        whole = judge(np.arange(n))
+        if whole.verdict == "exact":
+            parts.append((whole, "p", i, None))
+            continue
+        for c, k in _by_class(judge, _input_classes(binding, rec, i, fmt, n)):
+            parts.append((c, "p", i, k))
+    return parts
+
+
+def _lead(parts: list[tuple[Comparison, str, int, int | None]], binding: Binding, rec: StepRecord,
+          hyper: dict[str, Any]) -> tuple[Comparison, dict[str, Any]]:
+    """Merged verdict of `parts` and where its first offender is."""
+    merged = merge([c for c, _, _, _ in parts])
     where: dict[str, Any] = {}
-    lead = next(((c, n, i) for c, n, i in parts
+    lead = next(((c, n, i, k) for c, n, i, k in parts
                  if c.verdict == merged.verdict and c.first_index is not None), None)
     if lead is not None:
-        c, name, i = lead
+        c, name, i, k = lead
         j = int(c.first_index or 0)
         where = {"output": name, "tensor": i, "index": j,
+                 **({"class": VALUE_CLASSES[k]} if k is not None else {}),
                  "inputs": {"p": _elem(rec.params_in[i], j), "g": _elem(rec.grads[i], j),
                             **{b: _elem(rec.state_in[b][i], j) for b in binding.buffers},
-                            **{k: (str(v) if isinstance(v, Fraction) else v) for k, v in hyper.items()}},
+                            **{k2: (str(v) if isinstance(v, Fraction) else v) for k2, v in hyper.items()}},
                  **c.detail}
     return merged, where
 
@@ -245,6 +425,10 @@ class Row:
     seconds: float = 0.0
     skipped_steps: int = 0
     note: str = ""  # why a row follows a convention other than α (the α-faithful verdict it had)
+    # per value class (VALUE_CLASSES): {"verdict", "max_ulp", "elements", "first"}; expected entries
+    # excuse classes, not whole rows (bridge.expected). Empty: no breakdown (the row is judged whole).
+    classes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fixed_entries: list[str] = field(default_factory=list)  # entries matching the row that no longer deviate
 
 
 @dataclass
@@ -283,14 +467,17 @@ def check_binding(specs: SpecProvider, binding: Binding, impl: str, device: str,
                 # a rational spec has no inf/NaN inputs; the step that produced them was judged already
                 row.skipped_steps += 1
                 continue
-            c, where = check_step(specs, binding, rec, fmt, "alpha", t)
+            c, where, cls = check_step_classes(specs, binding, rec, fmt, "alpha", t)
             conv = "alpha"
             if c.verdict == "violation" and fmt.p < 53:
-                c2, where2 = check_step(specs, binding, rec, fmt, "hyper64", t)
-                if c2.verdict != "violation":
+                c2, where2, cls2 = check_step_classes(specs, binding, rec, fmt, "hyper64", t)
+                # hyper64 where it removes violations: all of them, or those of some value classes
+                # (or where the α spec divides by zero and hyper64 can be judged class by class)
+                if c2.verdict != "violation" or (cls2 and (not cls or _violating(cls2) < _violating(cls))):
                     if not row.note:
                         row.note = _convention_note(c, where, fmt)
-                    c, where, conv = c2, where2, "hyper64"
+                    c, where, cls, conv = c2, where2, cls2, "hyper64"
+            _add_classes(row, cls, ci, rec.step, opts.seed)
             convs.add(conv)
             comps.append(c)
             row.steps += 1
@@ -299,8 +486,9 @@ def check_binding(specs: SpecProvider, binding: Binding, impl: str, device: str,
                     c.verdict == "violation" and row.first.get("verdict") != "violation")):
                 row.first = {"verdict": c.verdict, "case": ci, "step": rec.step, "seed": opts.seed, **where}
         row.cases += 1
-        if comps and worst([c.verdict for c in comps]) == "violation":
-            break  # one violating case is enough evidence; keep the run short
+        if comps and worst([c.verdict for c in comps]) == "violation" and all(
+                d["verdict"] == "violation" for d in row.classes.values()):
+            break  # one violating case is enough evidence (for every class seen); keep the run short
     if row.verdict != "error":
         m = merge(comps)
         row.verdict, row.max_ulp, row.elements, row.share_off = m.verdict, m.max_ulp, m.n, m.share_off
@@ -309,6 +497,26 @@ def check_binding(specs: SpecProvider, binding: Binding, impl: str, device: str,
     if not math.isfinite(row.max_ulp):
         row.max_ulp = float("inf")
     return row
+
+
+def _violating(cls: dict[str, tuple[Comparison, dict[str, Any]]]) -> set[str]:
+    return {k for k, (c, _) in cls.items() if c.verdict == "violation"}
+
+
+def _add_classes(row: Row, cls: dict[str, tuple[Comparison, dict[str, Any]]], case: int, step: int,
+                 seed: int) -> None:
+    """Accumulate one step's per-class verdicts into the row (worst verdict, first offender)."""
+    for k in VALUE_CLASSES:
+        if k not in cls:
+            continue
+        c, where = cls[k]
+        d = row.classes.setdefault(k, {"verdict": "exact", "max_ulp": 0.0, "elements": 0, "first": {}})
+        d["elements"] += c.n
+        d["max_ulp"] = max(d["max_ulp"], c.max_ulp)
+        if where and c.verdict != "exact" and (not d["first"] or (
+                c.verdict == "violation" and d["verdict"] != "violation")):
+            d["first"] = {"verdict": c.verdict, "case": case, "step": step, "seed": seed, **where}
+        d["verdict"] = worst([d["verdict"], c.verdict])
 
 
 def _convention_note(alpha: Comparison, where: dict[str, Any], fmt: FloatFormat) -> str:

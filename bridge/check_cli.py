@@ -49,7 +49,13 @@ def _fmt_row(r: Any) -> str:
     name = r.binding + (f" [{r.mutant}]" if r.mutant else "")
     ulp = "inf" if r.max_ulp == float("inf") else f"{r.max_ulp:.3g}"
     return (f"{name:<34} {r.implementation:<18} {r.device:<5} {r.dtype:<9} {r.lr_kind:<6} "
-            f"{r.verdict:<9} {ulp:>9} {r.cases:>5}  {r.status}{' (' + r.convention + ')' if r.convention != 'alpha' else ''}")
+            f"{r.verdict:<9} {ulp:>9} {r.cases:>5}  {r.status}{' (' + r.convention + ')' if r.convention != 'alpha' else ''}"
+            f"{'  ' + class_summary(r) if r.verdict not in ('exact', 'error') and class_summary(r) else ''}")
+
+
+def class_summary(r: Any) -> str:
+    """`regular=rounding edge=rounding underflow=violation`: the row's verdict per value class."""
+    return " ".join(f"{k}={d['verdict']}" for k, d in (getattr(r, "classes", None) or {}).items())
 
 
 def run(args: argparse.Namespace, specs: Any = None) -> int:
@@ -145,9 +151,11 @@ def run(args: argparse.Namespace, specs: Any = None) -> int:
     for r in bad:
         url = links.get(r.spec, {}).get("doc_url", "")
         what = f"mutant {r.mutant} not caught" if r.mutant else (r.error or f"violation, max {r.max_ulp:.3g} ulp")
+        if r.status == "unexpected" and r.reason:
+            what += f"; {r.reason}"
         print(f"{r.verdict}: {r.spec} ({url}) by {r.binding}/{r.implementation} on {r.device} {r.dtype}: {what}",
               file=sys.stderr)
-    fixed = [r for r in rows if r.status == "fixed"]
+    fixed = [r for r in rows if r.status == "fixed" or getattr(r, "fixed_entries", None)]
     summary = (f"{len(rows)} rows; {len(bad)} unexpected; {sum(r.status == 'expected' for r in rows)} expected "
                f"deviations; {len(fixed)} fixed (remove their entries from the expected file)")
     print(summary)

@@ -13,7 +13,7 @@ from bridge.check import CheckOptions, GeneratedSpecs, check_binding
 from bridge.check_cli import main
 from bridge.expected import DEFAULT_EXPECTED as DEFAULT_EXPECTED_FILE
 from bridge.expected import classify, load_expected
-from bridge.runtimes.torch_optim import DeviceError, check_device
+from bridge.runtimes.torch_optim import DeviceError, check_device, torch_factory
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = GeneratedSpecs(ROOT / "generated")
@@ -118,3 +118,72 @@ def test_tensor_lr_has_the_parameter_dtype() -> None:
     case = make_case(b, 0, 0, "cpu", "float64", 0.01, "tensor")
     recs = run_case(b, torch_factory(b, "fused"), case, runtime_options(b, "fused"))
     assert recs[0].hyper["lr"] == 0.01  # exactly the float64 value, not float32(0.01)
+
+
+# ------------------------------------------------------------------ expected deviations per value class
+
+
+def test_adam_lr_off_on_regular_values_is_unexpected_despite_the_underflow_entry() -> None:
+    # the default run (edge values included): the row's underflow class has an expected entry, the
+    # regular class does not, so a wrong lr is unexpected there
+    from bridge.mutants import MUTANTS
+
+    lr_off = next(m for m in MUTANTS if m.name == "lr-off-0.1%")
+    row = check_binding(SPECS, B["adam"], "for-loop", "cpu", "float32", "float", OPTS,
+                        factory=lr_off.wrap(torch_factory(B["adam"], "for-loop")))
+    classify([row], load_expected(DEFAULT_EXPECTED_FILE))
+    assert row.classes["regular"]["verdict"] == "violation", row.classes
+    assert row.status == "unexpected" and "regular" in row.reason, (row.status, row.reason)
+
+
+def test_mutated_adam_runtime_fails_the_default_cli_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = json.loads((ROOT / "bridge" / "bindings.json").read_text("utf-8"))
+    adam = next(b for b in spec["bindings"] if b["name"] == "adam")
+    adam["runtime"] = "tests.plugin_optimizers.AdamLrOff"
+    adam["implementations"] = {"for-loop": adam["implementations"]["for-loop"]}
+    f = tmp_path / "bindings.json"
+    f.write_text(json.dumps({**spec, "bindings": [adam]}), encoding="utf-8")
+    rc = main(["--bindings", str(f), "--dtype", "float32", "--cases", "1", "--report", str(tmp_path / "r")], specs=SPECS)
+    out, err = capsys.readouterr()
+    assert rc == 1 and "violation in regular" in err, err
+    assert "unexpected  regular=violation" in out, out
+    rep = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert rep["rows"][0]["classes"]["regular"]["verdict"] == "violation"
+    assert "regular=violation" in (tmp_path / "r" / "report.md").read_text()
+    assert "regular=violation" in (tmp_path / "r" / "report.html").read_text()
+
+
+@pytest.mark.parametrize("impl,dtype", [("for-loop", "float32"), ("fused", "float64"), ("for-loop", "float16")])
+def test_adam_deviations_are_confined_to_the_underflow_class(impl: str, dtype: str) -> None:
+    row = check_binding(SPECS, B["adam"], impl, "cpu", dtype, "float", OPTS)
+    classify([row], load_expected(DEFAULT_EXPECTED_FILE))
+    assert row.status == "expected" and row.classes["underflow"]["verdict"] == "violation", row.classes
+    assert {row.classes[k]["verdict"] for k in ("regular", "edge")} <= {"exact", "rounding"}, row.classes
+    # float16 for-loop: |g| ~ 1e-3 is a normal float16 number; (1-β2)·g² underflows, ε rounds to 0
+    first = row.classes["underflow"]["first"]
+    assert first["class"] == "underflow" and (dtype != "float16" or abs(first["inputs"]["g"]) >= 2.0**-14)
+
+
+def test_class_entries_fixed_and_partially_fixed(tmp_path: Path) -> None:
+    f = tmp_path / "xfails.txt"
+    f.write_text("Optim.Adam.update  adam/for-loop  cpu  float32  underflow | subnormal order | https://x/a\n"
+                 "Optim.Adam.update  adam/for-loop  cpu  float32  edge | gone | https://x/b\n"
+                 "Optim.Adam.update  adam/fused  cpu  float16  underflow,edge | gone too | https://x/c\n")
+    entries = load_expected(f)
+    assert [e.value_class for e in entries] == ["underflow", "edge", "underflow,edge"]
+    bad = check_binding(SPECS, B["adam"], "for-loop", "cpu", "float32", "float", OPTS)
+    good = check_binding(SPECS, B["adam"], "fused", "cpu", "float16", "float", OPTS)
+    classify([bad, good], entries)
+    assert bad.status == "expected" and bad.reason == "subnormal order" and bad.fixed_entries == ["line 2 [edge]"]
+    assert good.status == "fixed" and good.link == "https://x/c"
+
+
+def test_a_class_entry_does_not_cover_a_row_judged_whole(tmp_path: Path) -> None:
+    f = tmp_path / "xfails.txt"
+    f.write_text("Proofs.Autograd.Algebra.SGD.step  sgd-step/fused  cpu  float16  nonsense | r | l\n")
+    with pytest.raises(Exception, match="unknown value class 'nonsense'"):
+        load_expected(f)
+    f.write_text("Proofs.Autograd.Algebra.SGD.step  sgd-step/fused  cpu  float16  edge | r | l\n")
+    row = check_binding(SPECS, B["sgd-step"], "fused", "cpu", "float16", "float", OPTS)
+    classify([row], load_expected(f))
+    assert row.status == "unexpected" and "regular" in row.reason  # the fused bug is on regular values too

@@ -54,10 +54,11 @@ _HTML = """<!doctype html><html><head><meta charset="utf-8"><title>torchlean-bri
 .violation,.error{background:#fdd}.rounding{background:#ffd}.exact{background:#dfd}</style></head><body>
 <h1>torchlean-bridge check</h1><p>{{ summary }}</p>
 <table><tr><th>binding</th><th>implementation</th><th>device</th><th>dtype</th><th>lr</th><th>verdict</th>
-<th>status</th><th>convention</th><th>max ulp</th><th>cases</th><th>spec</th><th>generated test</th><th>first offender</th></tr>
+<th>status</th><th>value classes</th><th>convention</th><th>max ulp</th><th>cases</th><th>spec</th><th>generated test</th><th>first offender</th></tr>
 {% for r in rows %}<tr class="{{ r.verdict }}"><td>{{ r.binding }}{% if r.mutant %} [mutant {{ r.mutant }}]{% endif %}</td>
 <td>{{ r.implementation }}</td><td>{{ r.device }}</td><td>{{ r.dtype }}</td><td>{{ r.lr_kind }}</td>
 <td>{{ r.verdict }}</td><td>{{ r.status }}{% if r.reason %}: {{ r.reason }}{% endif %}{% if r.link %} (<a href="{{ r.link }}">link</a>){% endif %}</td>
+<td>{{ r.classes_text }}{% if r.fixed_entries %}; fixed entries: {{ r.fixed_entries|join(", ") }}{% endif %}</td>
 <td>{{ r.convention }}{% if r.note %}: {{ r.note }}{% endif %}</td><td>{{ r.max_ulp }}</td><td>{{ r.cases }}</td>
 <td><a href="{{ r.doc_url }}">{{ r.spec }}</a> (<a href="{{ r.source_url }}">source</a>)</td>
 <td>{{ r.generated_test }}</td><td><code>{{ r.first_text }}</code>{{ r.error }}</td></tr>
@@ -76,6 +77,8 @@ def write_reports(rows: list[Any], out_dir: Path, links: dict[str, dict[str, str
         d["generated_test"] = generated_test(r.spec, link.get("module", ""), generated_dir)
         d["first_text"] = json.dumps(_clean({k: v for k, v in r.first.items() if k != "spec_exact"}))[:400] \
             if r.first else ""
+        d["classes_text"] = " ".join(f"{k}={c['verdict']} ({c['elements']} el., max {c['max_ulp']:.3g} ulp)"
+                                     for k, c in (getattr(r, "classes", None) or {}).items())
         data.append(_clean(d))
     paths = [out_dir / "report.json", out_dir / "report.md", out_dir / "report.html"]
     paths[0].write_text(json.dumps({"summary": summary, "rows": data}, indent=1), encoding="utf-8")
@@ -84,7 +87,8 @@ def write_reports(rows: list[Any], out_dir: Path, links: dict[str, dict[str, str
         md.append(f"| {d['binding']}{' [mutant ' + d['mutant'] + ']' if d['mutant'] else ''} | {d['implementation']} "
                   f"| {d['device']} | {d['dtype']} | {d['lr_kind']} | {d['verdict']} | {d['status']}"
                   f"{' (' + d['convention'] + ': ' + d['note'] + ')' if d.get('note') else ''}"
-                  f"{': ' + d['reason'] if d.get('reason') else ''} "
+                  f"{': ' + d['reason'] if d.get('reason') else ''}"
+                  f"{'; classes: ' + d['classes_text'] if d.get('classes_text') else ''} "
                   f"| {d['max_ulp']} | {d['cases']} | [{d['spec']}]({d['doc_url']}) ([source]({d['source_url']})) |\n")
     paths[1].write_text("".join(md), encoding="utf-8")
     env = Environment(autoescape=select_autoescape(default=True))

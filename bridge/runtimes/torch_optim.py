@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import math
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +48,10 @@ def check_device(device: str) -> torch.device:
 def import_object(path: str) -> Any:
     """`pkg.mod.Name` or `pkg.mod:factory` to the object."""
     mod, _, attr = path.replace(":", ".").rpartition(".") if ":" not in path else path.partition(":")
+    # like `python -m`, a user's own module in the working directory is importable
+    # (a console script's sys.path does not hold the working directory)
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
     try:
         obj: Any = importlib.import_module(mod)
         for part in attr.split("."):
