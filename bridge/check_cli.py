@@ -77,6 +77,15 @@ def run(args: argparse.Namespace, specs: Any = None) -> int:
     except (DeviceError, BindingError, ExpectedError) as exc:
         print(f"{err} {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.binding:
+        from bridge.runtimes.torch_autograd import MODELS
+
+        known = sorted({b.name for b in bindings} | set(MODELS) | {"autograd/graph-reference"})
+        unknown = [n for n in args.binding if n not in known]
+        if unknown:  # a typo must not pass as "0 rows, nothing deviates"
+            print(f"{err} unknown binding {', '.join(map(repr, unknown))}; known: {', '.join(known)}",
+                  file=sys.stderr)
+            return EXIT_USAGE
     specs = specs or GeneratedSpecs(Path(args.generated))
     opts = CheckOptions(devices=args.device or ["cpu"], dtypes=args.dtype or CheckOptions().dtypes,
                         seed=args.seed, cases=args.cases)

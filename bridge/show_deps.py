@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import sys
 from pathlib import Path
@@ -28,6 +29,12 @@ def _lookup(cmd: str, exports: Path, name: str) -> tuple[Corpus, str] | int:
     if not found:
         last = name.rsplit(".", 1)[-1]
         near = sorted(n for n in corpus.decls if n.rsplit(".", 1)[-1] == last)[:10]
+        if not near:  # a typo or a partial name: the closest last components
+            by_last: dict[str, list[str]] = {}
+            for n in corpus.decls:
+                by_last.setdefault(n.rsplit(".", 1)[-1], []).append(n)
+            close = difflib.get_close_matches(last, list(by_last), n=5, cutoff=0.6)
+            near = sorted(x for c in close for x in by_last[c])[:10]
         hint = f"; did you mean: {', '.join(near)}" if near else ""
         return _err(cmd, f"no declaration named '{name}' in {exports}{hint}")
     shown = ", ".join(found[:10]) + (f", ... ({len(found)} in all)" if len(found) > 10 else "")

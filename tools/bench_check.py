@@ -113,20 +113,47 @@ def wide_block() -> tuple[torch.nn.Module, tuple[torch.Tensor, ...], Callable[[t
     return model, (x,), lambda out: torch.nn.functional.mse_loss(out, y)
 
 
-def bench_autograd(repeat: int) -> list[tuple[str, float, float]]:
+def load_baseline(path: str) -> Callable[..., object]:
+    """`measure` from another copy of bridge/runtimes/torch_autograd.py (e.g. the previous version),
+    to time it side by side with the current one in the same run."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("baseline_torch_autograd", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod.measure  # type: ignore[no-any-return]
+
+
+def bench_autograd(repeat: int, baseline: Callable[..., object] | None = None
+                   ) -> list[tuple[str, float, float, float | None]]:
+    """(name, check, forward+backward, baseline check or None) medians; the timed functions take
+    turns within each repetition, so a change of machine load hits all of them alike."""
     out = []
     models = {**MODELS, "bench/mlp-64x512": wide_mlp, "bench/block-16x64x256": wide_block}
     for name, fac in models.items():
         model, inputs, loss_fn = fac()
         measure(model, inputs, loss_fn, "float32")  # warm-up
+        if baseline is not None:
+            baseline(model, inputs, loss_fn, "float32")
 
         def fwd_bwd(model=model, inputs=inputs, loss_fn=loss_fn) -> None:  # type: ignore[no-untyped-def]
             model.zero_grad(set_to_none=True)
             loss_fn(model(*inputs)).backward()
 
-        t_ref = median_time(fwd_bwd, repeat * 4)
-        t_chk = median_time(partial(measure, model, inputs, loss_fn, "float32"), repeat * 4)
-        out.append((name, t_chk, t_ref))
+        fns: dict[str, Callable[[], object]] = {"ref": fwd_bwd, "chk": partial(measure, model, inputs, loss_fn, "float32")}
+        if baseline is not None:
+            fns["old"] = partial(baseline, model, inputs, loss_fn, "float32")
+        ts: dict[str, list[float]] = {k: [] for k in fns}
+        for _ in range(repeat * 4):
+            for k, fn in fns.items():
+                t0 = time.perf_counter()
+                fn()
+                ts[k].append(time.perf_counter() - t0)
+        med = {k: statistics.median(v) for k, v in ts.items()}
+        out.append((name, med["chk"], med["ref"], med.get("old")))
     return out
 
 
@@ -134,16 +161,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--baseline", metavar="PATH",
+                    help="another copy of torch_autograd.py (e.g. the previous version) timed in the same run")
+    ap.add_argument("--autograd-only", action="store_true", help="skip the SGD part")
     args = ap.parse_args()
     torch.set_num_threads(max(torch.get_num_threads(), 1))
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
-    t_check, t_torch = bench_sgd(args.repeat, args.profile)
-    print(f"SGD check median {t_check * 1e3:.1f} ms; torch.optim.SGD.step median {t_torch * 1e3:.1f} ms; "
-          f"ratio {t_check / t_torch:.2f} (target <= 5)", flush=True)
-    for name, t_chk, t_ref in bench_autograd(args.repeat):
+    if not args.autograd_only:
+        t_check, t_torch = bench_sgd(args.repeat, args.profile)
+        print(f"SGD check median {t_check * 1e3:.1f} ms; torch.optim.SGD.step median {t_torch * 1e3:.1f} ms; "
+              f"ratio {t_check / t_torch:.2f} (target <= 5)", flush=True)
+    baseline = load_baseline(args.baseline) if args.baseline else None
+    for name, t_chk, t_ref, t_old in bench_autograd(args.repeat, baseline):
+        old = "" if t_old is None else f"; baseline {t_old * 1e3:.2f} ms, ratio {t_old / t_ref:.2f}"
         print(f"{name}: jvp-vs-backward check median {t_chk * 1e3:.2f} ms; forward+backward median "
-              f"{t_ref * 1e3:.2f} ms; ratio {t_chk / t_ref:.2f} (target <= 3)", flush=True)
+              f"{t_ref * 1e3:.2f} ms; ratio {t_chk / t_ref:.2f} (target <= 3){old}", flush=True)
 
 
 if __name__ == "__main__":
