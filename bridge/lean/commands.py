@@ -12,6 +12,10 @@ neighbours.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from itertools import compress
+from operator import itemgetter, or_
+
 from bridge.lean.lexer import DOC_COMMENT, ERROR, HASH_CMD, IDENT, MOD_DOC, SYMBOL, Token
 
 DECL_KEYWORDS = frozenset(
@@ -124,7 +128,7 @@ def split_commands(tokens: list[Token], text: str) -> list[tuple[int, int]]:
     # A failed lookahead from a doc comment, `@[` or modifier reached some head token; every
     # candidate before that head would reach the same one, so it is not looked up again.
     failed_until = -1
-    for i in range(n):
+    for i in _candidates(tokens):
         t = tokens[i]
         kind = t[0]
         if kind == SYMBOL:
@@ -188,6 +192,23 @@ def split_commands(tokens: list[Token], text: str) -> list[tuple[int, int]]:
         starts.insert(0, 0)
     bounds = starts + [n]
     return [(bounds[k], bounds[k + 1]) for k in range(len(starts)) if bounds[k] < bounds[k + 1]]
+
+
+# The loop above acts only on brackets, command keywords and modifiers, and doc comments,
+# module docs, errors and `#` commands: every other token (most identifiers, numbers,
+# strings, operators) leaves its state as it is. They are filtered out in C beforehand.
+_ACTIVE_TEXTS = OPENERS | CLOSERS | _TRIGGERS
+_ACTIVE_KINDS = frozenset({DOC_COMMENT, MOD_DOC, ERROR, HASH_CMD})
+
+
+def _candidates(tokens: list[Token]) -> Iterator[int]:
+    """Indices of the tokens `split_commands` has to look at, in order."""
+    active = map(
+        or_,
+        map(_ACTIVE_TEXTS.__contains__, map(itemgetter(1), tokens)),
+        map(_ACTIVE_KINDS.__contains__, map(itemgetter(0), tokens)),
+    )
+    return compress(range(len(tokens)), active)
 
 
 def _col0(text: str, t: Token) -> bool:

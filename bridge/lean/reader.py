@@ -12,11 +12,13 @@ which is `bridge.extract`'s business.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from bridge import __version__
 from bridge.lean.commands import (
@@ -57,6 +59,8 @@ from bridge.lean.records import (  # dict records while reading; validated once 
     Range,
     Scope,
     StructField,
+    plain_declaration,
+    to_plain,
 )
 from bridge.models import ModuleExport as ModuleExportModel
 
@@ -85,6 +89,15 @@ class _Frame:
     omitted_types: set[str] = field(default_factory=set)
 
 
+class _StackInfo(NamedTuple):
+    namespace: str
+    groups: list[Binder]  # section variables in scope (non-empty groups)
+    included: set[str]
+    omitted_names: set[str]
+    omitted_types: set[str]
+    var_names: set[str]  # names of the non-instance variables
+
+
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -105,6 +118,10 @@ class _ModuleReader:
         self.path = path
         self.smap = SourceMap(text)
         self.tokens, lex_errors = tokenize(text)
+        # Token texts and kinds as flat lists: slices of them feed C-level set, join and
+        # index operations, so that most per-declaration scans run no Python per token.
+        self.texts: list[str] = list(map(itemgetter(1), self.tokens))
+        self.kinds: list[int] = list(map(itemgetter(0), self.tokens))
         self.frames: list[_Frame] = [_Frame("root")]
         self.pending_in = 0  # `… in` frames waiting for their command
         self.decls: list[Declaration] = []
@@ -112,6 +129,8 @@ class _ModuleReader:
         self._scope_ids: dict[str, int] = {}
         self._last_scope_key: tuple = ()
         self._last_scope = -1
+        self._info_key: tuple[int, ...] = ()
+        self._info = _StackInfo("", [], set(), set(), set(), set())
         self.imports: list[str] = []
         self.module_docs: list[ModuleDoc] = []
         self.commands: list[OtherCommand] = []
@@ -136,24 +155,30 @@ class _ModuleReader:
 
     def norm(self, a: int, b: int) -> str:
         """Token texts of [a, b) joined by single spaces (comments dropped)."""
+        if DOC_COMMENT not in self.kinds[a:b]:
+            return " ".join(self.texts[a:b])
         return " ".join(t[1] for t in self.tokens[a:b] if t[0] != DOC_COMMENT)
 
     def type_text(self, a: int, b: int) -> str:
         """A declaration's type: whitespace collapsed, unless a layout-sensitive term
         (`let`/`have`/`match`/`by` ...) spans lines there: then the line breaks end
         its parts, so the source is kept as written."""
-        if any(t[1] in _LAYOUT_WORDS for t in self.tokens[a:b]) and "\n" in self.src(a, b):
+        if not _LAYOUT_WORDS.isdisjoint(self.texts[a:b]) and "\n" in self.src(a, b):
             return self.src(a, b)
         return self.flat(a, b)
 
     def flat(self, a: int, b: int, limit: int = 0) -> str:
-        s = _WS.sub(" ", self.src(a, b)).strip()
+        # = `_WS.sub(" ", src).strip()`: str.split() and the regex's `\s` agree on what
+        # whitespace is (str.isspace), and split/join is several times faster
+        s = " ".join(self.src(a, b).split())
         return s[:limit] if limit else s
 
     def find_top(self, a: int, e: int, words: frozenset[str] | set[str], bar_at_line_start: bool = False) -> int:
         """First index in [a, e) at bracket depth 0 whose text is in `words`
         (and, with `bar_at_line_start`, a `|` first on its line); else e.
         A `:=` that belongs to a `let`/`have` inside the term is not a stop."""
+        if words.isdisjoint(self.texts[a:e]) and not (bar_at_line_start and "|" in self.texts[a:e]):
+            return e  # no candidate at all (the common case for bodies): skip the scan
         depth = 0
         lets = 0
         toks = self.tokens
@@ -179,11 +204,39 @@ class _ModuleReader:
                     return j
         return e
 
+    def _stack_key(self) -> tuple[int, ...]:
+        """Identifies the whole scope stack's state cheaply. Frames change only by push
+        and pop, and only the top frame is ever added to (opens, variables, `include`,
+        `omit`), so the top frame's serial and the sizes of its collections pin down
+        every frame beneath it too. Deep stacks are common (pieces leave sections open)."""
+        f = self.frames[-1]
+        return (f.serial, len(self.frames), len(f.opens), len(f.exports), len(f.variables),
+                len(f.included), len(f.omitted_names), len(f.omitted_types))
+
+    def _stack_info(self) -> _StackInfo:
+        """What declarations need from the scope stack, recomputed only when it changed."""
+        key = self._stack_key()
+        if key != self._info_key:
+            frames = self.frames
+            groups = [g for f in frames for g in f.variables if g.names or g.type]
+            self._info = _StackInfo(
+                namespace=".".join(f.name for f in frames if f.kind == "namespace" and f.name),
+                groups=groups,
+                included={n for f in frames for n in f.included},
+                omitted_names={n for f in frames for n in f.omitted_names},
+                omitted_types={t for f in frames for t in f.omitted_types},
+                var_names={n for g in groups for n in g.names if g.info != "instance"},
+            )
+            self._info_key = key
+        return self._info
+
     def current_namespace(self) -> str:
-        return ".".join(f.name for f in self.frames if f.kind == "namespace" and f.name)
+        return self._stack_info().namespace
 
     def scope_index(self) -> int:
-        key_frames = tuple((f.serial, len(f.opens), len(f.exports)) for f in self.frames)
+        # (the top frame pins down the stack beneath it: see `_stack_key`)
+        f = self.frames[-1]
+        key_frames = (f.serial, len(self.frames), len(f.opens), len(f.exports))
         if key_frames == self._last_scope_key:
             return self._last_scope
         self._last_scope_key = key_frames
@@ -202,22 +255,15 @@ class _ModuleReader:
         return idx
 
     def make_range(self, a: int, b: int) -> Range:
-        s, e = self.tokens[a][2], self.tokens[b - 1][3]
-        sl, sc = self.smap.line_col(s)
-        el, ec = self.smap.line_col(e)
-        return Range(
-            start_line=sl,
-            start_column=sc + 1,
-            start_byte=self.smap.byte_offset(s),
-            end_line=el,
-            end_column=ec + 1,
-            end_byte=self.smap.byte_offset(e),
-        )
+        locate = self.smap.locate
+        sl, sc, sb = locate(self.tokens[a][2])
+        el, ec, eb = locate(self.tokens[b - 1][3])
+        return Range(start_line=sl, start_column=sc + 1, start_byte=sb, end_line=el, end_column=ec + 1, end_byte=eb)
 
     # ---- driver ----------------------------------------------------------
     def run(self) -> None:
         toks = self.tokens
-        if any(t[0] == HASH_CMD and t[1] == "#doc" for t in toks):
+        if "#doc" in self.texts and any(t[0] == HASH_CMD and t[1] == "#doc" for t in toks):
             self.notes.append("Verso document (#doc): prose, no declarations to extract; skipped")
             return
         for a, b in split_commands(toks, self.text):
@@ -473,21 +519,22 @@ class _ModuleReader:
         """The section variables a declaration uses, by Lean's rule: those mentioned
         (in the statement; for definitions also the body), those their types mention,
         those `include`d; plus instance binders all of whose variables are in."""
-        groups = [g for f in self.frames for g in f.variables if g.names or g.type]
+        info = self._stack_info()
+        groups = info.groups
         if not groups:
             return []
         own = {n for bd in decl_binders for n in bd.names}
+        # Every token text in range, not only identifiers: only identifiers' texts (the
+        # variables' names) are ever looked up in `used`, and no other token spells one.
         used: set[str] = set()
         for a, b in mention_ranges:
-            for t in self.tokens[a:b]:
-                if t[0] == IDENT:
-                    used.add(t[1])
-                    used.add(t[1].split(".", 1)[0])
+            used.update(self.texts[a:b])
+        used.update([w.split(".", 1)[0] for w in used if "." in w])
         used -= own
-        used.update(n for f in self.frames for n in f.included)
-        omitted_names = {n for f in self.frames for n in f.omitted_names}
-        omitted_types = {t for f in self.frames for t in f.omitted_types}
-        var_names = {n for g in groups for n in g.names if g.info != "instance"}
+        used.update(info.included)
+        omitted_names = info.omitted_names
+        omitted_types = info.omitted_types
+        var_names = info.var_names
         chosen: dict[int, set[str]] = {}
         changed = True
         while changed:
@@ -897,8 +944,17 @@ class _ModuleReader:
         """`let rec name binders : T := body` inside a body declares `parent.name`;
         its extent runs to the next line indented no deeper than the `let`."""
         toks = self.tokens
-        for j in range(a, e - 2):
-            if toks[j][1] != "let" or toks[j + 1][1] != "rec" or toks[j][0] != IDENT:
+        texts = self.texts
+        stop = e - 2
+        if stop <= a:
+            return  # (a negative stop would count from the end in `list.index`)
+        j = a - 1
+        while True:
+            try:  # C-level search for the next `let`: bodies rarely have one
+                j = texts.index("let", j + 1, stop)
+            except ValueError:
+                break
+            if texts[j + 1] != "rec" or toks[j][0] != IDENT:
                 continue
             col = self.smap.line_col(toks[j][2])[1]
             end = e
@@ -940,12 +996,13 @@ def normalize_name(name: str) -> str:
     return ".".join(out)
 
 
-def _idents(text: str) -> set[str]:
+@functools.lru_cache(maxsize=4096)  # the same variable types are looked at for every declaration
+def _idents(text: str) -> frozenset[str]:
     out = set()
     for w in re.findall(r"[^\s()\[\]{}⦃⦄:,→←↔∀∃λ=<>+*/\-]+", text):
         out.add(w)
         out.add(w.split(".", 1)[0])
-    return out
+    return frozenset(out)
 
 
 def _head_name(type_text: str) -> str:
@@ -972,17 +1029,20 @@ def read_module_data(text: str, path: str, module: str = "") -> dict[str, Any]:
     (`pydantic_core.to_json` of it is byte for byte `read_module(...).model_dump_json()`)."""
     r = _ModuleReader(text, path)
     r.run()
-    return ModuleExport(  # type: ignore[return-value]
+    # plain dicts out (see `to_plain`); declarations, the bulk, by a cheaper specialised copy
+    out: dict[str, Any] = to_plain(ModuleExport(
         tool_version=__version__,
         module=module,
         path=path,
         source_sha256=_sha(text),
         imports=r.imports,
         module_docs=r.module_docs,
-        declarations=r.decls,
+        declarations=[],
         scopes=r.scopes,
         commands=r.commands,
         universes=r.universes,
         diagnostics=r.diagnostics,
         notes=r.notes,
-    )
+    ))
+    out["declarations"] = list(map(plain_declaration, r.decls))
+    return out

@@ -64,6 +64,19 @@ def _record(model: type[models.BaseModel]) -> type[Record]:
     return type(model.__name__, (Record,), ns)
 
 
+def to_plain(value: Any) -> Any:
+    """`value` with every record (and every list and dict in it) copied into a plain
+    `dict`/`list`. Serializers take exact dicts by their fast path but probe a dict
+    subclass for model and dataclass hooks on every record (an AttributeError each):
+    `pydantic_core.to_json` of a whole module runs 2-3x faster on plain data."""
+    t = type(value)
+    if t is list:
+        return [to_plain(v) if type(v) in _CONTAINERS else v for v in value]
+    if t in _CONTAINERS:  # a record or a dict
+        return {k: to_plain(v) if type(v) in _CONTAINERS else v for k, v in value.items()}
+    return value
+
+
 def _setter(name: str) -> Any:
     def set_field(self: Record, value: Any) -> None:
         self[name] = value
@@ -99,3 +112,21 @@ else:
     Range = _record(models.Range)
     Scope = _record(models.Scope)
     StructField = _record(models.StructField)
+
+def plain_declaration(d: Any) -> dict[str, Any]:
+    """`to_plain` of a declaration, specialised: shallow C-level copies of the records a
+    declaration always holds (the generic walk costs about as much as it saves)."""
+    out = dict(d)
+    out["range"] = dict(d["range"])
+    out["hashes"] = dict(d["hashes"])
+    if d["binders"]:  # binders hold no records
+        out["binders"] = list(map(dict, d["binders"]))
+    if d["fields"]:
+        out["fields"] = to_plain(d["fields"])
+    if d["constructors"]:
+        out["constructors"] = to_plain(d["constructors"])
+    return out
+
+
+# the types `to_plain` descends into (list is handled on its own)
+_CONTAINERS: frozenset[type] = frozenset({dict, list, *Record.__subclasses__()})
