@@ -65,8 +65,7 @@ class BoundDomain(Domain):
             return value
         if hasattr(value, "detach"):
             value = value.detach().to("cpu").double().numpy()
-        arr = np.asarray(value, dtype=self.fmt.work)
-        return ErrVal(arr, np.zeros_like(arr), self.fmt)
+        return ErrVal.exact(value, self.fmt)
 
     def shape_of(self, t: Any) -> tuple[int, ...]:
         return tuple(int(n) for n in np.shape(t.v))

@@ -43,11 +43,6 @@ from bridge.runtimes.torch_optim import (
 )
 from bridge.vocab.domains import Domain, FractionDomain, TorchDomain
 
-CONVENTIONS = {
-    "alpha": "α-faithful: every hyper-parameter (lr included) rounded to the runtime dtype",
-    "hyper64": "hyper-parameters kept at their float64/float32 values, not rounded to the runtime dtype",
-}
-
 
 class SpecProvider(Protocol):
     def reference(self, full_name: str, domain: Domain) -> Callable[..., Any]: ...

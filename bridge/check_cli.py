@@ -48,9 +48,10 @@ def add_parser(sub: Any) -> None:
 def _fmt_row(r: Any) -> str:
     name = r.binding + (f" [{r.mutant}]" if r.mutant else "")
     ulp = "inf" if r.max_ulp == float("inf") else f"{r.max_ulp:.3g}"
+    classes = class_summary(r) if r.verdict not in ("exact", "error") else ""
     return (f"{name:<34} {r.implementation:<18} {r.device:<5} {r.dtype:<9} {r.lr_kind:<6} "
             f"{r.verdict:<9} {ulp:>9} {r.cases:>5}  {r.status}{' (' + r.convention + ')' if r.convention != 'alpha' else ''}"
-            f"{'  ' + class_summary(r) if r.verdict not in ('exact', 'error') and class_summary(r) else ''}")
+            f"{'  ' + classes if classes else ''}")
 
 
 def class_summary(r: Any) -> str:

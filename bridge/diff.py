@@ -18,7 +18,8 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import chain
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -167,15 +168,13 @@ class _Entry:
     decl: Declaration
     module: ModuleExport
     order: int
-    _toks: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
+    _toks: tuple[list[str], list[str]] | None = None
 
     def tokens(self) -> tuple[list[str], list[str]]:
         """Statement and value token texts, comments and layout dropped (lexed once)."""
-        got = self._toks.get("raw")
-        if got is None:
-            got = (_lex(statement_text(self.decl)), _lex(_value_text(self.decl)))
-            self._toks["raw"] = got
-        return got
+        if self._toks is None:
+            self._toks = (_lex(statement_text(self.decl)), _lex(_value_text(self.decl)))
+        return self._toks
 
 
 def _lex(text: str) -> list[str]:
@@ -339,8 +338,8 @@ def _match_renames(
     # 3. similar: mutual best match by token multiset, same kind family, above the threshold
     fam = {"lemma": "theorem", "abbrev": "def"}
     if rem and add and len(rem) * len(add) <= _MAX_SIMILARITY_PAIRS:
-        bags_o = {k: Counter(_canon(e, comp)[0] + _canon(e, comp)[1]) for k, e in rem.items()}
-        bags_n = {k: Counter(_canon(e, {})[0] + _canon(e, {})[1]) for k, e in add.items()}
+        bags_o = {k: Counter(chain(*_canon(e, comp))) for k, e in rem.items()}
+        bags_n = {k: Counter(chain(*_canon(e, {}))) for k, e in add.items()}
         best_o: dict[str, tuple[float, str]] = {}
         best_n: dict[str, tuple[float, str]] = {}
         for ko, eo in rem.items():
@@ -467,8 +466,9 @@ def diff_modules(
         if o.module.module != n.module.module:
             head.append("module")
         changes.append(_change(o, n, head + asp, similarity=score))
-    changes += [_change(e, None, []) for e in removed.values() if all(e is not o for o, _, _ in renames)]
-    changes += [_change(None, e, []) for e in added.values() if all(e is not n for _, n, _ in renames)]
+    renamed_old, renamed_new = {o.key for o, _, _ in renames}, {n.key for _, n, _ in renames}
+    changes += [_change(e, None, []) for k, e in removed.items() if k not in renamed_old]
+    changes += [_change(None, e, []) for k, e in added.items() if k not in renamed_new]
     changes.sort(key=lambda c: (c.module, c.line or 0, c.name))
     return ExportDiff(
         old=old_side or Side(label="old", modules=len(old), declarations=len(eo)),

@@ -169,16 +169,8 @@ def read_file_data(data: bytes, rel: str) -> dict[str, Any]:
     return mod
 
 
-def attach_urls(mod: ModuleExport, docs_base: str, source_base: str, ref: str) -> None:
-    page = f"{docs_base.rstrip('/')}/{mod.module.replace('.', '/')}.html"
-    src = f"{source_base.rstrip('/')}/blob/{ref}/{mod.path}"
-    for d in mod.declarations:
-        d.doc_url = f"{page}#{d.name}"
-        d.source_url = f"{src}#L{d.name_line}"
-
-
 def _attach_urls_data(mod: dict[str, Any], docs_base: str, source_base: str, ref: str) -> None:
-    """`attach_urls` on plain data."""
+    """Fill in each declaration's `doc_url` and `source_url` (on plain module data)."""
     page = f"{docs_base.rstrip('/')}/{mod['module'].replace('.', '/')}.html"
     src = f"{source_base.rstrip('/')}/blob/{ref}/{mod['path']}"
     for d in mod["declarations"]:

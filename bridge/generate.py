@@ -200,9 +200,7 @@ def render(exports: Path) -> dict[str, str]:
     files: dict[str, str] = {}
     manifest: dict[str, dict[str, str]] = {}
     for o in outs:
-        if not (o.functions or o.structures):
-            pass
-        else:
+        if o.functions or o.structures:
             code = jenv.get_template("reference.py.j2").render(m=o, version=__version__, ehash=ehash, imports=[])
             imports = _imports(code, o.stem)
             code = jenv.get_template("reference.py.j2").render(m=o, version=__version__, ehash=ehash, imports=imports)

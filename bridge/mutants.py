@@ -17,10 +17,11 @@ from bridge.runtimes.torch_optim import Factory
 
 
 class _Wrapped:
-    """Delegates state/param_groups to the current inner optimizer; `step` is overridden."""
+    """Delegates state/param_groups to the current inner optimizer; `step` is the mutated one."""
 
-    def __init__(self, make: Callable[[], Any], params: list[torch.Tensor]) -> None:
-        self._make, self.params, self.inner = make, params, make()
+    def __init__(self, make: Callable[[], Any], params: list[torch.Tensor],
+                 mutated: Callable[[_Wrapped], None]) -> None:
+        self._make, self.params, self.inner, self._mutated = make, params, make(), mutated
 
     @property
     def state(self) -> Any:
@@ -31,14 +32,12 @@ class _Wrapped:
         return self.inner.param_groups
 
     def step(self) -> None:
-        self.inner.step()
+        self._mutated(self)
 
 
 def _wrap(base: Factory, step: Callable[[_Wrapped], None]) -> Factory:
     def make(params: list[torch.Tensor], extra: dict[str, Any]) -> Any:
-        w = _Wrapped(lambda: base(params, extra), params)
-        w.step = lambda: step(w)  # type: ignore[method-assign]
-        return w
+        return _Wrapped(lambda: base(params, extra), params, step)
     return make
 
 

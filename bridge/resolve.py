@@ -296,7 +296,7 @@ class Corpus:
             ty = None
             if b.type is not None:
                 ty = ctx.term(parse_term(*locate(b.type)), env)
-            head = ctx.type_head(ty, env) if ty is not None else None
+            head = ctx.type_head(ty) if ty is not None else None
             for n in b.names:
                 env[n] = head
             binders.append(ResolvedBinder(list(b.names), b.info, ty, b.from_variable))
@@ -322,7 +322,7 @@ class Corpus:
                     t = ctx.term(parse_term(b.type, c.name_line, 1), cenv)
                     members[f"{c.full_name}:{','.join(b.names) or 'inst'}"] = t
                     for n in b.names:
-                        cenv[n] = ctx.type_head(t, cenv)
+                        cenv[n] = ctx.type_head(t)
             if c.type is not None:
                 members[c.full_name] = ctx.term(parse_term(c.type, c.name_line, 1), cenv)
         res = ResolvedDecl(d.name, d.kind, binders, statement, body, members)
@@ -399,7 +399,7 @@ class Corpus:
             for b in binders or []:
                 if b.from_variable and b.info == "explicit":
                     continue
-                head = ctx.type_head(ctx.term(parse_term(b.type), env), env) if b.type else None
+                head = ctx.type_head(ctx.term(parse_term(b.type), env)) if b.type else None
                 for n in b.names:
                     env[n] = head
                     if b.info == "explicit":
@@ -408,16 +408,16 @@ class Corpus:
                 t = ctx.term(parse_term(type_text), dict(env))
                 while True:
                     if isinstance(t, Arrow):
-                        params.append(ctx.type_head(t.dom, env))
+                        params.append(ctx.type_head(t.dom))
                         t = t.cod
                     elif isinstance(t, Quant) and t.quantifier in ("→", "∀", "Π"):
                         for b2 in t.binders:
                             if b2.info == "explicit":
-                                params.extend([ctx.type_head(b2.type, env) if b2.type else None] * max(1, len(b2.names)))
+                                params.extend([ctx.type_head(b2.type) if b2.type else None] * max(1, len(b2.names)))
                         t = t.body
                     else:
                         break
-                result = ctx.type_head(t, env)
+                result = ctx.type_head(t)
             elif info is not None and full_name in self.members and owner is not None:
                 result = self.members[full_name]  # a constructor without a type: its inductive
         self._sig_cache[full_name] = (params, result)
@@ -578,7 +578,7 @@ class _Ctx:
                 return f"{ext_opens[0]}.{name}", "external"
         return name, "external"
 
-    def type_head(self, t: Term | None, env: dict[str, str | None]) -> str | None:
+    def type_head(self, t: Term | None) -> str | None:
         """Fully qualified head constant of a type term (`TList α Γ` → `…TList`)."""
         while True:
             if isinstance(t, App):
@@ -604,22 +604,22 @@ class _Ctx:
             s = statement
             while True:
                 if isinstance(s, Arrow):
-                    doms.append(self.type_head(s.dom, env))
+                    doms.append(self.type_head(s.dom))
                     s = s.cod
                 elif isinstance(s, Quant) and s.quantifier in ("→", "∀"):
                     for b in s.binders:
-                        doms.extend([self.type_head(b.type, env) if b.type else None] * max(1, len(b.names)))
+                        doms.extend([self.type_head(b.type) if b.type else None] * max(1, len(b.names)))
                     s = s.body
                 else:
                     break
-            res = self.type_head(s, env) if s is not None else None
+            res = self.type_head(s) if s is not None else None
             for alt in t.alts:
                 aenv = dict(env)
                 alt.patterns = [self.pattern(p, aenv, doms[k] if k < len(doms) else None)
                                 for k, p in enumerate(alt.patterns)]
                 alt.rhs = self.term(alt.rhs, aenv, res)
             return t
-        res = self.type_head(statement, env) if statement is not None else None
+        res = self.type_head(statement) if statement is not None else None
         return self.term(t, env, res)
 
     def term(self, t: Term, env: dict[str, str | None], expected: str | None = None) -> Term:
@@ -662,12 +662,12 @@ class _Ctx:
                 env = dict(env)
                 env[t.name] = None
                 inner[t.name] = None
-            t.value = self.term(t.value, inner, self.type_head(t.type, env) if t.type else None)
+            t.value = self.term(t.value, inner, self.type_head(t.type) if t.type else None)
             after = dict(env)
             if t.pattern is not None:
                 t.pattern = self.pattern(t.pattern, after, None)
             if t.name:
-                after[t.name] = (self.type_head(t.type, env) if t.type is not None
+                after[t.name] = (self.type_head(t.type) if t.type is not None
                                  else self.result_head(t.value, env))
             elif t.keyword in ("have", "haveI"):
                 after["this"] = None
@@ -715,7 +715,7 @@ class _Ctx:
                 t.base = self.term(t.base, env)
             if t.type is not None:
                 t.type = self.term(t.type, env)
-            owner = self.type_head(t.type, env) if t.type is not None else (
+            owner = self.type_head(t.type) if t.type is not None else (
                 self.result_head(t.base, env) if t.base is not None else expected)
             for f in t.fields:
                 self.field_init(f, env, owner)
@@ -756,8 +756,8 @@ class _Ctx:
             if b.bound is not None:
                 b.bound = self.term(b.bound, env)
             if b.pattern is not None:
-                b.pattern = self.pattern(b.pattern, env, self.type_head(b.type, env) if b.type else None)
-            head = self.type_head(b.type, env) if b.type is not None else None
+                b.pattern = self.pattern(b.pattern, env, self.type_head(b.type) if b.type else None)
+            head = self.type_head(b.type) if b.type is not None else None
             for n in b.names:
                 env[n] = head
         return bs
@@ -801,7 +801,7 @@ class _Ctx:
             return p
         if isinstance(p, (Ascription,)):
             p.type = self.term(p.type, env)
-            p.term = self.pattern(p.term, env, self.type_head(p.type, env))
+            p.term = self.pattern(p.term, env, self.type_head(p.type))
             return p
         # `a :: as`, `n + 1`, `⟨a, b⟩`, `(a, b)`, `[a]`, literals: every sub-pattern binds
         from bridge.lean.terms import AnonCtor, BinOp, ListLit, Tuple  # local: keep the top tidy
@@ -930,7 +930,7 @@ class _Ctx:
     def result_head(self, t: Term | None, env: dict[str, str | None]) -> str | None:
         """Head of the type of an already-resolved term, where it is easy to know."""
         if isinstance(t, Ascription):
-            return self.type_head(t.type, env)
+            return self.type_head(t.type)
         if isinstance(t, Ident) and t.status == "local":
             return env.get(t.name)
         fn = t.fn if isinstance(t, App) else t

@@ -139,8 +139,6 @@ def Proofs__Autograd__Algebra__TList__snoc(_D, _a2, _a3, *, α=None, τ=None, ss
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Proofs/Autograd/Tape/Algebra/Soundness.html#Proofs.Autograd.Algebra.TList.snoc
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Proofs/Autograd/Tape/Algebra/Soundness.lean#L58
     """
-    if τ is None:
-        τ = _rt.shape_of(_D, _a3)
     if ss is None:
         ss = _rt.shapes_of(_D, _a2)
     if (_m1 := _rt.match_list(ss, 0)) is not None and (_m2 := _rt.match_ctor(_a2, 'nil', 0)) is not None:
@@ -208,8 +206,6 @@ def Proofs__Autograd__Algebra__TList__shapes(_D, _a2, *, α=None, ss=None):
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Proofs/Autograd/Tape/Algebra/Soundness.html#Proofs.Autograd.Algebra.TList.shapes
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Proofs/Autograd/Tape/Algebra/Soundness.lean#L84
     """
-    if ss is None:
-        ss = _rt.shapes_of(_D, _a2)
     if (_m1 := _rt.match_ctor(_a2, 'nil', 0)) is not None:
         return []
     if (_m2 := _rt.match_ctor(_a2, 'cons', 2)) is not None:
@@ -266,8 +262,6 @@ def Proofs__Autograd__Algebra__Graph__eval(_D, _a2, _a3, _a4, *, α=None, Δ=Non
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Proofs/Autograd/Tape/Algebra/Soundness.html#Proofs.Autograd.Algebra.Graph.eval
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Proofs/Autograd/Tape/Algebra/Soundness.lean#L160
     """
-    if Γ is None:
-        Γ = _rt.shapes_of(_D, _a3)
     if (_m1 := _rt.match_list(ss, 0)) is not None and (_m2 := _rt.match_ctor(_a2, 'nil', 0)) is not None:
         x = _a3
         return _p.cast(_D, None, x)
@@ -293,8 +287,6 @@ def Proofs__Autograd__Algebra__Graph__jvpCtx(_D, _a2, _a3, _a4, _a5, *, α=None,
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Proofs/Autograd/Tape/Algebra/Soundness.html#Proofs.Autograd.Algebra.Graph.jvpCtx
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Proofs/Autograd/Tape/Algebra/Soundness.lean#L167
     """
-    if Γ is None:
-        Γ = _rt.shapes_of(_D, _a3)
     if (_m1 := _rt.match_list(ss, 0)) is not None and (_m2 := _rt.match_ctor(_a2, 'nil', 0)) is not None:
         dx = _a4
         return _p.cast(_D, None, dx)
@@ -322,8 +314,6 @@ def Proofs__Autograd__Algebra__Graph__backpropCtx(_D, _a2, _a3, _a4, _a5, *, α=
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Proofs/Autograd/Tape/Algebra/Soundness.html#Proofs.Autograd.Algebra.Graph.backpropCtx
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Proofs/Autograd/Tape/Algebra/Soundness.lean#L176
     """
-    if Γ is None:
-        Γ = _rt.shapes_of(_D, _a3)
     if (_m1 := _rt.match_list(ss, 0)) is not None and (_m2 := _rt.match_ctor(_a2, 'nil', 0)) is not None:
         seed = _a5
         return _p.cast(_D, None, seed)
@@ -350,8 +340,6 @@ def Proofs__Autograd__Algebra__Graph__evalPair(_D, g, x, d, d_q, *, α=None, Δ=
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Proofs/Autograd/Tape/Algebra/Soundness.html#Proofs.Autograd.Algebra.Graph.evalPair
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Proofs/Autograd/Tape/Algebra/Soundness.lean#L188
     """
-    if Γ is None:
-        Γ = _rt.shapes_of(_D, x)
     a = Proofs__Autograd__Algebra__Graph__eval(_D, g, x, d)
     return (a, (a if bool(_rt.equal(d, d_q)) else Proofs__Autograd__Algebra__Graph__eval(_D, g, x, d_q)))
 

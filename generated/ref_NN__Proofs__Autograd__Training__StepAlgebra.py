@@ -47,8 +47,6 @@ def Proofs__Autograd__Algebra__SGD__step(_D, params, grads, lr, *, α=None, Γ=N
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Proofs/Autograd/Training/StepAlgebra.html#Proofs.Autograd.Algebra.SGD.step
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Proofs/Autograd/Training/StepAlgebra.lean#L56
     """
-    if Γ is None:
-        Γ = _rt.shapes_of(_D, params)
     return _M_NN__Proofs__Autograd__Tape__Algebra__Soundness.Proofs__Autograd__Algebra__TList__sub(_D, params, _M_NN__Proofs__Autograd__Tape__Algebra__Soundness.Proofs__Autograd__Algebra__TList__scale(_D, lr, grads))
 
 

@@ -29,8 +29,6 @@ def Proofs__TensorAlgebra__normSq(_D, a, *, α=None, s=None):
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Proofs/TensorAlgebra.html#Proofs.TensorAlgebra.normSq
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Proofs/TensorAlgebra.lean#L34
     """
-    if s is None:
-        s = _rt.shape_of(_D, a)
     return _rt.as_scalar(_D, _p.dot(_D, a, a))
 
 

@@ -192,8 +192,6 @@ def Optim__SGD__update(_D, lr, p, g, *, α=None, s=None):
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Runtime/Optim/Optimizers.html#Optim.SGD.update
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Runtime/Optim/Optimizers.lean#L54
     """
-    if s is None:
-        s = _rt.shape_of(_D, p)
     return _M_NN__Spec__Core__TensorOps.Spec__Tensor__subSpec(_D, p, _M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, g, lr))
 
 
@@ -224,8 +222,6 @@ def Optim__MomentumSGD__update(_D, st, p, g, *, α=None, s=None):
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Runtime/Optim/Optimizers.html#Optim.MomentumSGD.update
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Runtime/Optim/Optimizers.lean#L76
     """
-    if s is None:
-        s = _rt.shape_of(_D, _rt.field(st, 'buf'))
     buf_q = _M_NN__Spec__Core__TensorOps.Spec__Tensor__addSpec(_D, _M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, _rt.field(st, 'buf'), _rt.field(st, 'μ')), g)
     dir = (_M_NN__Spec__Core__TensorOps.Spec__Tensor__addSpec(_D, g, _M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, buf_q, _rt.field(st, 'μ'))) if bool(_rt.field(st, 'nesterov')) else buf_q)
     return (_rt.replace(st, buf=buf_q), _M_NN__Spec__Core__TensorOps.Spec__Tensor__subSpec(_D, p, _M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, dir, _rt.field(st, 'lr'))))
@@ -254,8 +250,6 @@ def Optim__Adam__moments(_D, st, g, *, α=None, s=None):
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Runtime/Optim/Optimizers.html#Optim.Adam.moments
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Runtime/Optim/Optimizers.lean#L110
     """
-    if s is None:
-        s = _rt.shape_of(_D, _rt.field(st, 'm'))
     m_q = _M_NN__Spec__Core__TensorOps.Spec__Tensor__addSpec(_D, _M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, _rt.field(st, 'm'), _rt.field(st, 'β1')), _M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, g, (_D.scalar(1) - _rt.field(st, 'β1'))))
     v_q = _M_NN__Spec__Core__TensorOps.Spec__Tensor__addSpec(_D, _M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, _rt.field(st, 'v'), _rt.field(st, 'β2')), _M_NN__Spec__Core__TensorOps.Spec__Tensor__scaleSpec(_D, _M_NN__Spec__Core__TensorOps.Spec__Tensor__squareSpec(_D, g), (_D.scalar(1) - _rt.field(st, 'β2'))))
     return (m_q, (v_q, (_rt.field(st, 't') + 1)))
@@ -289,8 +283,6 @@ def Optim__Adam__update(_D, st, p, g, *, α=None, s=None):
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Runtime/Optim/Optimizers.html#Optim.Adam.update
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Runtime/Optim/Optimizers.lean#L123
     """
-    if s is None:
-        s = _rt.shape_of(_D, _rt.field(st, 'm'))
     mv = Optim__Adam__moments(_D, st, g)
     return (_rt.replace(st, m=_rt.proj(mv, 1), v=_rt.proj(_rt.proj(mv, 2), 1), t=_rt.proj(_rt.proj(mv, 2), 2)), _M_NN__Spec__Core__TensorOps.Spec__Tensor__subSpec(_D, p, Optim__Adam__direction(_D, st, _rt.proj(mv, 1), _rt.proj(_rt.proj(mv, 2), 1), _rt.proj(_rt.proj(mv, 2), 2))))
 
@@ -319,8 +311,6 @@ def Optim__AdamW__update(_D, st, p, g, *, α=None, s=None):
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Runtime/Optim/Optimizers.html#Optim.AdamW.update
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Runtime/Optim/Optimizers.lean#L146
     """
-    if s is None:
-        s = _rt.shape_of(_D, _rt.field(st, 'm'))
     _d1 = Optim__Adam__moments(_D, _rt.field(st, 'toState'), g)
     if (_m2 := _rt.match_anon(_d1, 3)) is not None:
         m_q = _m2[0]

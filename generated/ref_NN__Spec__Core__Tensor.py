@@ -62,8 +62,6 @@ def Spec__Tensor__toList(_D, _a2, *, α=None, s=None):
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Spec/Core/Tensor.html#Spec.Tensor.toList
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Spec/Core/Tensor.lean#L53
     """
-    if s is None:
-        s = _rt.shape_of(_D, _a2)
     if (_m1 := _rt.match_ctor(_a2, 'scalar', 1)) is not None:
         a = _m1[0]
         return [a]

@@ -29,8 +29,6 @@ def Spec__Tensor__addSpec(_D, a, b, *, α=None, s=None):
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Spec/Core/TensorOps.html#Spec.Tensor.addSpec
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Spec/Core/TensorOps.lean#L37
     """
-    if s is None:
-        s = _rt.shape_of(_D, a)
     return _p.map2_spec(_D, (lambda _s1, _s2: (_s1 + _s2)), a, b)
 
 
@@ -44,8 +42,6 @@ def Spec__Tensor__subSpec(_D, a, b, *, α=None, s=None):
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Spec/Core/TensorOps.html#Spec.Tensor.subSpec
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Spec/Core/TensorOps.lean#L40
     """
-    if s is None:
-        s = _rt.shape_of(_D, a)
     return _p.map2_spec(_D, (lambda _s1, _s2: (_s1 - _s2)), a, b)
 
 
@@ -59,8 +55,6 @@ def Spec__Tensor__mulSpec(_D, a, b, *, α=None, s=None):
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Spec/Core/TensorOps.html#Spec.Tensor.mulSpec
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Spec/Core/TensorOps.lean#L43
     """
-    if s is None:
-        s = _rt.shape_of(_D, a)
     return _p.map2_spec(_D, (lambda _s1, _s2: (_s1 * _s2)), a, b)
 
 
@@ -74,8 +68,6 @@ def Spec__Tensor__divSpec(_D, a, b, *, α=None, s=None):
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Spec/Core/TensorOps.html#Spec.Tensor.divSpec
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Spec/Core/TensorOps.lean#L46
     """
-    if s is None:
-        s = _rt.shape_of(_D, a)
     return _p.map2_spec(_D, (lambda _s1, _s2: _D.div(_s1, _s2, 'Spec.Tensor.divSpec')), a, b)
 
 
@@ -89,8 +81,6 @@ def Spec__Tensor__negSpec(_D, a, *, α=None, s=None):
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Spec/Core/TensorOps.html#Spec.Tensor.negSpec
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Spec/Core/TensorOps.lean#L49
     """
-    if s is None:
-        s = _rt.shape_of(_D, a)
     return _p.map_spec(_D, (lambda x: (-x)), a)
 
 
@@ -104,8 +94,6 @@ def Spec__Tensor__squareSpec(_D, a, *, α=None, s=None):
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Spec/Core/TensorOps.html#Spec.Tensor.squareSpec
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Spec/Core/TensorOps.lean#L52
     """
-    if s is None:
-        s = _rt.shape_of(_D, a)
     return _p.map_spec(_D, (lambda x: (x * x)), a)
 
 
@@ -119,8 +107,6 @@ def Spec__Tensor__sqrtSpec(_D, a, *, α=None, s=None):
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Spec/Core/TensorOps.html#Spec.Tensor.sqrtSpec
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Spec/Core/TensorOps.lean#L55
     """
-    if s is None:
-        s = _rt.shape_of(_D, a)
     return _p.map_spec(_D, (lambda x: _p.sqrt(_D, _p.max_(_D, x, 0))), a)
 
 
@@ -134,8 +120,6 @@ def Spec__Tensor__scaleSpec(_D, t, c, *, α=None, s=None):
     doc: https://lean-dojo.github.io/TorchLean/docs/NN/Spec/Core/TensorOps.html#Spec.Tensor.scaleSpec
     source: https://github.com/lean-dojo/TorchLean/blob/main/NN/Spec/Core/TensorOps.lean#L59
     """
-    if s is None:
-        s = _rt.shape_of(_D, t)
     return _p.map_spec(_D, (lambda x: (x * c)), t)
 
 

@@ -103,11 +103,13 @@ def test_step_algebra_golden() -> None:
     assert [o.namespace for o in scope.opens] == ["Spec", "Tensor", "TensorAlgebra"]
     assert all(d.docstring for d in mod.declarations)
     # URLs are attached at extraction (see test_extract); their shape:
-    from bridge.extract import attach_urls
+    from bridge.extract import _attach_urls_data
 
-    attach_urls(mod, "https://lean-dojo.github.io/TorchLean/docs", "https://github.com/lean-dojo/TorchLean", "main")
-    assert by["step"].doc_url == DOCS + "Proofs.Autograd.Algebra.SGD.step"
-    assert by["step_cons"].source_url.endswith(f"/blob/main/{STEP}#L64")
+    data = mod.model_dump()
+    _attach_urls_data(data, "https://lean-dojo.github.io/TorchLean/docs", "https://github.com/lean-dojo/TorchLean", "main")
+    urls = {d["name"].rsplit(".", 1)[1]: d for d in data["declarations"]}
+    assert urls["step"]["doc_url"] == DOCS + "Proofs.Autograd.Algebra.SGD.step"
+    assert urls["step_cons"]["source_url"].endswith(f"/blob/main/{STEP}#L64")
 
 
 @pytest.mark.parametrize("root", ["torchlean", "adversarial"])

@@ -32,20 +32,6 @@ LINE_COMMENT = 8  # -- ...
 HASH_CMD = 9  # #check, #eval, #doc ...
 ERROR = 10  # unterminated comment or string: runs to the end of the input
 
-KIND_NAMES = {
-    IDENT: "ident",
-    SYMBOL: "symbol",
-    NUMBER: "number",
-    STRING: "string",
-    CHAR: "char",
-    DOC_COMMENT: "doc_comment",
-    MOD_DOC: "mod_doc",
-    COMMENT: "comment",
-    LINE_COMMENT: "line_comment",
-    HASH_CMD: "hash_command",
-    ERROR: "error",
-}
-
 _LETTERLIKE = (
     "\u03b1-\u03ba\u03bc-\u03c9"  # Greek lower case without λ
     "\u0391-\u039f\u03a1\u03a2\u03a4-\u03a9"  # Greek upper case without Π Σ
@@ -71,6 +57,8 @@ _SYMBOLS = sorted(
     reverse=True,
 )
 _SYM_ALT = "|".join(re.escape(s) for s in _SYMBOLS)
+# A char literal: `'a'`, `'\n'`, `'\x41'`, `'\u{3b1}'`.
+_CHAR = r"'(?:\\(?:x[0-9a-fA-F]{2}|u\{[0-9a-fA-F]+\}|[\s\S])|[^\\'\n])'"
 
 _MASTER = re.compile(
     r"\s*(?:"
@@ -84,7 +72,7 @@ _MASTER = re.compile(
     r"|[0-9][0-9_]*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)"
     r"|(?P<hash>#[A-Za-z_][A-Za-z_0-9]*)"
     f"|(?P<sym>{_SYM_ALT})"
-    r"|(?P<char>'(?:\\(?:x[0-9a-fA-F]{2}|u\{[0-9a-fA-F]+\}|[\s\S])|[^\\'\n])')"
+    f"|(?P<char>{_CHAR})"
     r"|(?P<other>\S)"
     r")"
 )
@@ -110,10 +98,6 @@ class Token(NamedTuple):
     text: str
     start: int
     end: int
-
-    @property
-    def kind_name(self) -> str:
-        return KIND_NAMES[self.kind]
 
 
 class LexError(NamedTuple):
@@ -157,7 +141,7 @@ class SourceMap:
 
     def byte_offset(self, offset: int) -> int:
         if self._line_bytes is None:
-            if self.text.isascii():
+            if self._ascii:
                 return offset
             # byte offset of each line start: running sum of the lines' UTF-8 lengths
             # (each plus its "\n"), computed by map/accumulate rather than a Python loop
@@ -167,10 +151,6 @@ class SourceMap:
         line = bisect.bisect_right(self._line_starts, offset)
         start = self._line_starts[line - 1]
         return self._line_bytes[line - 1] + len(self.text[start:offset].encode("utf-8"))
-
-    @property
-    def line_count(self) -> int:
-        return len(self._line_starts)
 
 
 def _scan_block_comment(text: str, pos: int) -> int:
@@ -236,7 +216,7 @@ def _scan_braces(text: str, pos: int) -> int:
     return -1
 
 
-_CHAR_RE = re.compile(r"'(?:\\(?:x[0-9a-fA-F]{2}|u\{[0-9a-fA-F]+\}|[\s\S])|[^\\'\n])'")
+_CHAR_RE = re.compile(_CHAR)
 
 
 def _tokenize_slow(
@@ -339,7 +319,7 @@ _FAST = re.compile(
     r"|[0-9][0-9_]*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
     r"|#[A-Za-z_][A-Za-z_0-9]*"
     f"|{_SYM_ALT}"
-    r"|'(?:\\(?:x[0-9a-fA-F]{2}|u\{[0-9a-fA-F]+\}|[\s\S])|[^\\'\n])'"
+    f"|{_CHAR}"
     r'|[^\s"]'
     r"))|[\s\S]*)"
 )

@@ -300,7 +300,7 @@ class _Parser:
         return 0 < k < self.n and self.toks[k - 1][3] == self.toks[k][2]
 
     # ---- groups ------------------------------------------------------------------------------
-    def group(self, fn, closer_ok: bool = True):  # type: ignore[no-untyped-def]
+    def group(self, fn):  # type: ignore[no-untyped-def]
         """Run `fn` on the content of the bracket at `self.i`; returns (result, ok, open, close)."""
         o = self.i
         c = self.close.get(o, -1)
@@ -1004,11 +1004,6 @@ def _string(s: str) -> str | None:
     except (ValueError, SyntaxError):
         return None
     return v if isinstance(v, str) else None
-
-
-def parse_tokens(text: str, tokens: list[Token], line: int = 1, column: int = 1) -> Term:
-    """Parse already-lexed `text` (tokens from `tokenize(text)`)."""
-    return _parse(text, tokens, line, column)[0]
 
 
 def _parse(text: str, tokens: list[Token], line: int, column: int) -> tuple[Term, bool, bool]:

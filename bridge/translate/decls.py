@@ -4,6 +4,7 @@ specifications from theorems. The output is plain data for the templates (`bridg
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bridge.lean import term_nodes as T
@@ -73,7 +74,7 @@ class NoGenerator(Exception):
     pass
 
 
-def _mentions(name: str, texts: list[str | None]) -> bool:
+def _mentions(name: str, texts: Sequence[str | None]) -> bool:
     pat = re.compile(rf"(?<![\w.'₀-₉]){re.escape(name)}(?![\w'₀-₉])")
     return any(t and pat.search(t) for t in texts)
 
@@ -187,11 +188,12 @@ class DeclTranslator:
         sig = ", ".join(["_D", *pos] + (["*", *kw] if kw else []))
         return sig, sc
 
-    def _infer(self, params: list[Param], ref: DeclRef, tr: Translator) -> list[str]:
-        """Prologue lines filling implicit shape arguments from explicit ones (`s` from `p : Tensor α s`)."""
+    def _infer(self, params: list[Param], tr: Translator, body: list[str]) -> list[str]:
+        """Prologue lines filling implicit shape arguments from explicit ones (`s` from `p : Tensor α s`),
+        only for those the body reads: inferring an unused one is wasted work on every call."""
         lines = []
         for p in params:
-            if p.info != "implicit":
+            if p.info != "implicit" or not _mentions(p.py, body):
                 continue
             src = self._source_of(p.lean, params, tr)
             if src:
@@ -251,7 +253,7 @@ class DeclTranslator:
             body = tr.match_stmts(discs, body_t.alts, sc, "    ", body_t, wrap, at)
         else:
             body = tr.stmts(body_t, sc, "    ", wrap, at)
-        return FunctionOut(d.name, py_global(d.name), params, self.prologue + self._infer(params, ref, tr) + body,
+        return FunctionOut(d.name, py_global(d.name), params, self.prologue + self._infer(params, tr, body) + body,
                            tr.helpers, tr.deps, _statement(ref), d.docstring or "", d.doc_url, d.source_url, sig)
 
     def _npi(self, ref: DeclRef) -> int:
