@@ -26,12 +26,27 @@ class ReferenceError(LookupError):
     """No generated reference for a name (one line naming it and what to run)."""
 
 
-def _entry(full_name: str, generated_dir: Path, kind: str) -> Any:
-    manifest = generated_dir / "manifest.json"
+_MANIFESTS: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
+
+
+def _references(manifest: Path) -> dict[str, Any]:
+    """The manifest's `references`, parsed once per file version (the checker asks per chunk)."""
     try:
-        refs = json.loads(manifest.read_text("utf-8"))["references"]
+        st = manifest.stat()
     except FileNotFoundError:
-        raise ReferenceError(f"{manifest}: missing (run `torchlean-bridge generate --out {generated_dir}`)") from None
+        raise ReferenceError(
+            f"{manifest}: missing (run `torchlean-bridge generate --out {manifest.parent}`)"
+        ) from None
+    version = (st.st_mtime_ns, st.st_size)
+    hit = _MANIFESTS.get(manifest)
+    if hit is None or hit[0] != version:
+        hit = (version, json.loads(manifest.read_text("utf-8"))["references"])
+        _MANIFESTS[manifest] = hit
+    return hit[1]
+
+
+def _entry(full_name: str, generated_dir: Path, kind: str) -> Any:
+    refs = _references((generated_dir / "manifest.json").resolve())
     e = refs.get(full_name)
     if e is None or e["kind"] != kind:
         raise ReferenceError(f"no generated {kind} for `{full_name}` in {generated_dir} "
