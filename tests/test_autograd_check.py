@@ -19,6 +19,9 @@ from bridge.runtimes.torch_autograd import (
     MODELS,
     SPEC,
     _depth,
+    _direction,
+    _HalfGradLinear,
+    _ScalarOverloads,
     check_model,
     graph_reference_row,
     measure,
@@ -68,6 +71,88 @@ def test_one_pass_matches_plain_backward(name: str, dtype: str) -> None:
     assert all(isinstance(p, torch.nn.Parameter) for p in model.parameters())
     for k, p in model.named_parameters():
         assert p.grad is not None and torch.equal(p.grad, ref[k]), k
+
+
+class _Scalars(torch.nn.Module):
+    """Every `tensor ∘ number` form that _ScalarOverloads rewrites, plus ones it must leave alone."""
+
+    def __init__(self, broken: bool = False) -> None:
+        super().__init__()
+        self.lin = torch.nn.Linear(6, 6)
+        self.broken = broken
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = _HalfGradLinear.apply(x, self.lin.weight, self.lin.bias) if self.broken else self.lin(x)
+        h = (h * 0.5 + 0.25 * h) / 3 + 1
+        h = 2 - torch.tanh(h - 0.125)
+        h = torch.mul(h, 1.5) + torch.div(h, 7) + torch.add(h, 3, alpha=2) + torch.sub(h, 1)
+        h = h.mul(2).div(3).add(0.5).sub(0.25) + torch.true_divide(h, 3)
+        idx = torch.arange(6) * 2  # an integer tensor: left to the default overload
+        return h[:, idx // 2] + 1 / (h * h + 1)
+
+
+def _scalars_factory(broken: bool = False) -> Any:
+    torch.manual_seed(11)
+    x, y = torch.randn(4, 6), torch.randn(4, 6)
+    return _Scalars(broken), (x,), lambda out: torch.nn.functional.mse_loss(out, y)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_scalar_overloads_change_no_value(dtype: str) -> None:
+    # the dual forward sends `tensor ∘ number` to the .Scalar overloads (no lazy zero tangents):
+    # the loss, its tangent and every gradient must be bitwise those without the rewriting
+    import torch.autograd.forward_ad as fwAD
+
+    dt = getattr(torch, dtype)
+    model, (x,), loss_fn = _scalars_factory()
+    model = model.to(dt)
+    x = x.to(dt)
+    tangent = {k: torch.randn(p.shape, dtype=dt) for k, p in model.named_parameters()}
+
+    def run(rewrite: bool) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor], list[str]]:
+        model.zero_grad(set_to_none=True)
+        with fwAD.dual_level():
+            params = {k: fwAD.make_dual(p, tangent[k]) for k, p in model.named_parameters()}
+            with torch.nn.utils.stateless._reparametrize_module(model, params):
+                if rewrite:
+                    with _ScalarOverloads():
+                        out = model(x)
+                        probe = params["lin.weight"] * 0.5
+                else:
+                    out = model(x)
+                    probe = params["lin.weight"] * 0.5
+            loss, t = fwAD.unpack_dual(loss_fn(out))
+            t = t.clone()
+        loss.backward()
+        return loss.detach(), t, {k: p.grad.clone() for k, p in model.named_parameters()}, [probe.grad_fn.name()]
+
+    l0, t0, g0, f0 = run(False)
+    l1, t1, g1, f1 = run(True)
+    assert torch.equal(l0, l1) and torch.equal(t0, t1)
+    assert all(torch.equal(g0[k], g1[k]) for k in g0)
+    assert f0 == ["MulBackward0"] and f1 == ["MulBackward1"]  # the rewriting did happen
+
+
+def test_scalar_model_checks_and_its_broken_backward_is_caught() -> None:
+    row = check_model(_scalars_factory, "cpu", "float32", name="autograd/scalars", cases=2)
+    assert row.verdict in ("exact", "rounding"), (row.error, row.first)
+    bad = check_model(lambda: _scalars_factory(broken=True), "cpu", "float32", name="autograd/scalars", cases=2)
+    assert bad.verdict == "violation", (bad.error, bad.first)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "bfloat16"])
+def test_direction_shapes_layout_and_scale(dtype: str) -> None:
+    dt = getattr(torch, dtype)
+    params = {"w": torch.empty(300, 200, dtype=dt), "conv": torch.empty(64, 3, 7, 7, dtype=dt),
+              "b": torch.empty(300, dtype=dt), "thin": torch.empty(4, 500, dtype=dt), "s": torch.empty((), dtype=dt)}
+    dx = _direction(params, dt, "cpu", 3)
+    for k, p in params.items():
+        assert dx[k].shape == p.shape and dx[k].dtype == dt and dx[k].is_contiguous(), k
+        assert dx[k].untyped_storage().nbytes() == p.numel() * p.element_size(), k  # own storage: make_dual keeps it
+    big = torch.cat([dx["w"].reshape(-1), dx["conv"].reshape(-1)]).double()
+    assert abs(float(big.var()) - 1.0) < 0.25 and abs(float(big.mean())) < 0.1
+    assert torch.equal(_direction(params, dt, "cpu", 3)["w"], dx["w"])  # seeded
+    assert not torch.equal(_direction(params, dt, "cpu", 4)["w"], dx["w"])
 
 
 def test_training_mode_dropout_and_batchnorm() -> None:

@@ -29,6 +29,7 @@ import torch
 import torch.autograd.forward_ad as fwAD
 from torch import nn
 from torch.func import jvp
+from torch.overrides import TorchFunctionMode
 
 from bridge.numerics import format_of
 
@@ -224,15 +225,15 @@ def _cast(x: Any, dtype: torch.dtype, device: str) -> Any:
 
 
 @contextmanager
-def _parameters_replaced(model: nn.Module, by_param: dict[int, torch.Tensor]) -> Iterator[None]:
-    """Every module slot holding a parameter `p` holds `by_param[id(p)]` instead, for the duration
+def _parameters_replaced(mods: list[nn.Module], by_param: dict[int, torch.Tensor]) -> Iterator[None]:
+    """Every slot of the modules `mods` holding a parameter `p` holds `by_param[id(p)]` instead, for the duration
     (torch.func.functional_call does the same with more bookkeeping, ~0.2 ms a call on a small
     model). A tied parameter is replaced wherever it occurs. A slot this misses would keep its
     primal parameter: its use would lack the tangent but keep the gradient — a false violation,
     never a hidden one."""
     saved: list[tuple[nn.Module, str, Any]] = []
     try:
-        for mod in model.modules():
+        for mod in mods:
             slots = mod._parameters
             for name, p in slots.items():
                 if p is not None and id(p) in by_param:
@@ -244,26 +245,85 @@ def _parameters_replaced(model: nn.Module, by_param: dict[int, torch.Tensor]) ->
             mod._parameters[name] = p
 
 
+_T, _aten = torch.Tensor, torch.ops.aten
+_SCALAR_OVERLOADS: dict[Any, Any] = {
+    **dict.fromkeys((_T.__mul__, _T.__rmul__, _T.mul, torch.mul), _aten.mul.Scalar),
+    **dict.fromkeys((_T.__truediv__, _T.div, torch.div, torch.true_divide), _aten.div.Scalar),
+    **dict.fromkeys((_T.__add__, _T.__radd__, _T.add, torch.add), _aten.add.Scalar),
+    **dict.fromkeys((_T.__sub__, _T.sub, torch.sub), _aten.sub.Scalar),
+    _T.__rsub__: _aten.rsub.Scalar,
+}
+
+
+class _ScalarOverloads(TorchFunctionMode):
+    """During the dual forward, `tensor ∘ python number` (∘ in * / + -) calls the op's `.Scalar`
+    overload. The default `.Tensor` overload wraps the number in a tensor without a tangent, and
+    torch 2.13's forward-mode formula then builds a lazy zero tangent (ZeroTensor) for it, whose
+    shape inference runs through Python reference implementations: ~0.5 ms per such op on CPU
+    (a transformer's `scores / sqrt(d)` alone doubled the cost of the dual forward). The `.Scalar`
+    overloads compute the same primal values (they wrap the number the same way) with the
+    formula `self_t ∘ other`; tests/test_autograd_check.py checks values and gradients bitwise."""
+
+    def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        if not kwargs and len(args) == 2 and type(args[1]) in (int, float) and isinstance(args[0], torch.Tensor) \
+                and args[0].is_floating_point():
+            op = _SCALAR_OVERLOADS.get(func)
+            if op is not None:
+                return op(args[0], args[1])
+        return func(*args, **(kwargs or {}))
+
+
 _NORMS = (nn.LayerNorm, nn.GroupNorm, nn.RMSNorm, nn.modules.batchnorm._NormBase)
 
 
-def _needs_move(model: nn.Module, dt: torch.dtype, device: str) -> bool:
-    """Whether `model.to(device, dt)` would change anything (it walks every module: skip it when not)."""
+def _needs_move(mods: list[nn.Module], dt: torch.dtype, device: str) -> bool:
+    """Whether `model.to(device, dt)` would change any tensor of the modules `mods` (it walks every
+    module: skip it when not)."""
     dev = torch.device(device)
-    for t in (*model.parameters(), *model.buffers()):
-        if t.device != dev or (t.is_floating_point() and t.dtype != dt):
-            return True
+    for m in mods:
+        for t in (*m._parameters.values(), *m._buffers.values()):
+            if t is not None and (t.device != dev or (t.is_floating_point() and t.dtype != dt)):
+                return True
     return False
 
 
+def _parameters_of(mods: list[nn.Module]) -> dict[str, torch.Tensor]:
+    """The parameters of the modules `mods` (as `model.modules()` lists them), a shared one once, in
+    `named_parameters` order, keyed by position (one walk of the modules instead of several)."""
+    seen: dict[int, torch.Tensor] = {}
+    for m in mods:
+        for p in m._parameters.values():
+            if p is not None and id(p) not in seen:
+                seen[id(p)] = p
+    return {str(i): p for i, p in enumerate(seen.values())}
+
+
 def _direction(params: Mapping[str, torch.Tensor], dt: torch.dtype, device: str, seed: int) -> dict[str, torch.Tensor]:
-    """A random normal direction over all parameters, in the runtime dtype: drawn in the runtime dtype
-    for float32/float64, in float32 and rounded for narrower formats (torch's CPU generator is serial:
-    a float64 draw for a float32 model alone cost as much as the model's forward and backward pass).
-    One contiguous tensor per parameter, so `make_dual` takes it as the tangent without a copy."""
+    """A random direction over all parameters, in the runtime dtype, one contiguous tensor per
+    parameter (so `make_dual` takes it as the tangent without a copy).
+
+    A parameter of shape (r, c, ...) with r and c·… both >= 16 gets the entries of a rank-4 product
+    ``(A @ B) / 2`` of standard normal A (r×4) and B (4×c…): entries of variance 1, about
+    4·(r + c) draws instead of r·c (torch's CPU generator is serial: one normal draw per entry cost
+    more than the model's forward and backward pass for a 512-wide MLP). Nothing is lost for the
+    check: for a fixed gradient error E ≠ 0, ⟨dx, E⟩ = tr(Aᵀ E Bᵀ)/2 is a nonzero polynomial in the
+    Gaussian entries, so it is 0 with probability 0, and its variance is ‖E‖², as for an i.i.d.
+    normal direction. Smaller parameters get i.i.d. normal entries. Drawn in float32 (float64 for a
+    float64 model) and rounded for narrower formats."""
     g = torch.Generator().manual_seed(seed * 7919 + 1)
-    draw = dt if dt in (torch.float32, torch.float64) else torch.float32
-    return {k: torch.randn(v.shape, generator=g, dtype=draw).to(device, dt) for k, v in params.items()}
+    draw = torch.float64 if dt == torch.float64 else torch.float32
+    out = {}
+    for k, v in params.items():
+        rows = v.shape[0] if v.dim() else 1
+        cols = v.numel() // max(rows, 1)
+        if rows >= 16 and cols >= 16:
+            a = torch.randn(rows, 4, generator=g, dtype=draw)
+            b = torch.randn(4, cols, generator=g, dtype=draw)
+            d = torch.mm(a, b).mul_(0.5).view(v.shape)
+        else:
+            d = torch.randn(v.shape, generator=g, dtype=draw)
+        out[k] = d if d.dtype == dt and d.device == torch.device(device) else d.to(device, dt)
+    return out
 
 
 def _inner_products(dx: dict[str, torch.Tensor], grads: dict[str, torch.Tensor | None]) -> tuple[float, float, float]:
@@ -300,23 +360,26 @@ def measure(model: nn.Module, inputs: tuple[Any, ...], loss_fn: Callable[[Any], 
     tangents (ZeroTensor) in jvp formulas whose operand has none, and their shape computation runs in
     Python (layer_norm of an input without tangent: ~0.9 ms instead of ~0.14 ms; `x + f(x)` likewise).
     A zero tangent adds exact zeros: the directional derivative is the same function of dx. Elsewhere
-    it is left out (it would cost the first layer one more matmul)."""
+    it is left out (it would cost the first layer one more matmul). `tensor ∘ number` avoids the same
+    trap through `_ScalarOverloads`."""
     dt = getattr(torch, dtype)
-    if _needs_move(model, dt, device):
-        model = model.to(device, dt)
+    mods = list(model.modules())
+    if _needs_move(mods, dt, device):
+        model.to(device, dt)  # in place: the module objects stay
     xs = tuple(_cast(x, dt, device) for x in inputs)
-    named = dict(model.named_parameters())  # a shared parameter appears once
+    named = _parameters_of(mods)
     dx = _direction(named, dt, device, seed)
     for p in named.values():
         p.grad = None
     with fwAD.dual_level():
         duals = {k: fwAD.make_dual(p, dx[k]) for k, p in named.items()}
-        zero_t = any(isinstance(m, _NORMS) for m in model.modules())
+        zero_t = any(isinstance(m, _NORMS) for m in mods)
         xd = tuple(fwAD.make_dual(x, torch.zeros_like(x)) if zero_t and isinstance(x, torch.Tensor)
                    and x.is_floating_point() else x for x in xs)
-        with _parameters_replaced(model, {id(p): duals[k] for k, p in named.items()}):
-            out = model(*xd)
-        dual_loss = loss_fn(out)
+        with _ScalarOverloads():
+            with _parameters_replaced(mods, {id(p): duals[k] for k, p in named.items()}):
+                out = model(*xd)
+            dual_loss = loss_fn(out)
         loss, tangent = fwAD.unpack_dual(dual_loss)
         if loss.dim() != 0:
             raise ValueError(f"loss_fn must return a scalar, got shape {tuple(loss.shape)}")
