@@ -7,7 +7,8 @@ Kinds of change, one per declaration (the most significant wins; `aspects` lists
 `added`, `removed`, `renamed` (new name or module; exact when statement and body hashes
 agree, else found through self-references and earlier renames, then by token similarity),
 `statement_changed`, `body_changed`, `proof_changed` (the value of a theorem or lemma),
-`attributes_changed`, `doc_only`, `moved` (order among the module's declarations changed,
+`scope_changed` (same text, but the `open`s or `export`s in force changed, so names in it may
+resolve to other declarations), `attributes_changed`, `doc_only`, `moved` (order among the module's declarations changed,
 nothing else). A declaration that only shifted lines because text above it changed is not a
 change. Anonymous declarations (examples, unnamed instances) carry synthetic names that move
 with their line, so they are matched by content, not by name.
@@ -25,7 +26,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from bridge.lean.lexer import IDENT, tokenize
-from bridge.models import Binder, Declaration, DeclKind, ModuleExport
+from bridge.models import Binder, Declaration, DeclKind, ModuleExport, OpenDirective
 
 ChangeKind = Literal[
     "added",
@@ -34,16 +35,17 @@ ChangeKind = Literal[
     "statement_changed",
     "body_changed",
     "proof_changed",
+    "scope_changed",
     "attributes_changed",
     "doc_only",
     "moved",
 ]
-Aspect = Literal["name", "module", "statement", "body", "proof", "attributes", "doc", "order"]
+Aspect = Literal["name", "module", "statement", "body", "proof", "scope", "attributes", "doc", "order"]
 ModuleChangeKind = Literal["added", "removed", "renamed", "docs_changed"]
 
 CHANGE_ORDER: tuple[ChangeKind, ...] = (
     "added", "removed", "renamed", "statement_changed", "body_changed", "proof_changed",
-    "attributes_changed", "doc_only", "moved",
+    "scope_changed", "attributes_changed", "doc_only", "moved",
 )
 CHANGE_LABELS: dict[str, str] = {
     "added": "added",
@@ -52,6 +54,7 @@ CHANGE_LABELS: dict[str, str] = {
     "statement_changed": "statement changed",
     "body_changed": "body changed",
     "proof_changed": "proof changed",
+    "scope_changed": "scope changed",
     "attributes_changed": "attributes changed",
     "doc_only": "doc only",
     "moved": "moved",
@@ -80,6 +83,8 @@ class DeclChange(_Model):
     statement_before: str | None = None
     statement_after: str | None = None
     via_renames: list[str] = []  # "Old → New": renames that alone explain the text change
+    opens_added: list[str] = []  # scope changes: `open`/`export` directives now in force, as written
+    opens_removed: list[str] = []  # ... and those no longer in force
     similarity: float | None = None  # renames only: 1.0 exact or up to renamed references
 
 
@@ -238,11 +243,39 @@ def _content_aspects(a: Declaration, b: Declaration) -> list[Aspect]:
     return asp
 
 
+def _open_text(o: OpenDirective, export: bool) -> str:
+    """An `open`/`export` directive as Lean writes it (one namespace)."""
+    text = ("export " if export else "open ") + ("scoped " if o.scoped else "") + o.namespace
+    if o.only:
+        text += " (" + " ".join(o.only) + ")"
+    if o.hiding:
+        text += " hiding " + " ".join(o.hiding)
+    if o.renaming:
+        text += " renaming " + ", ".join(f"{a} → {b}" for a, b in sorted(o.renaming.items()))
+    return text
+
+
+def _scope_texts(e: _Entry) -> list[str]:
+    """The `open`s and `export`s in force at a declaration (its namespace is part of its name)."""
+    sc = e.module.scopes[e.decl.scope] if 0 <= e.decl.scope < len(e.module.scopes) else None
+    if sc is None:
+        return []
+    return [_open_text(o, False) for o in sc.opens] + [_open_text(o, True) for o in sc.exports]
+
+
+def _scope_change(o: _Entry, n: _Entry) -> tuple[list[str], list[str]] | None:
+    """(added, removed) directives when the scope in force changed, else None."""
+    before, after = _scope_texts(o), _scope_texts(n)
+    if before == after:
+        return None
+    return [t for t in after if t not in before], [t for t in before if t not in after]
+
+
 def _primary(asp: Sequence[str]) -> ChangeKind:
     if "name" in asp or "module" in asp:
         return "renamed"
     for a, k in (("statement", "statement_changed"), ("body", "body_changed"), ("proof", "proof_changed"),
-                 ("attributes", "attributes_changed"), ("doc", "doc_only")):
+                 ("scope", "scope_changed"), ("attributes", "attributes_changed"), ("doc", "doc_only")):
         if a in asp:
             return k  # type: ignore[return-value]
     return "moved"
@@ -439,13 +472,17 @@ def diff_modules(
     changes: list[DeclChange] = []
     for o, n in common:
         asp = _content_aspects(o.decl, n.decl)
+        scope = _scope_change(o, n)
+        if scope is not None:
+            asp.insert(sum(a in ("statement", "body", "proof") for a in asp), "scope")
         if o.module.module != n.module.module:
             asp.insert(0, "module")
         if o.key in moved:
             asp.append("order")
         if asp:
             via = _via(o, n, comp) if ("statement" in asp or "body" in asp or "proof" in asp) else []
-            changes.append(_change(o, n, asp, via_renames=via))
+            extra = {} if scope is None else {"opens_added": scope[0], "opens_removed": scope[1]}
+            changes.append(_change(o, n, asp, via_renames=via, **extra))
     for o, n, score in renames:
         asp = []
         co, cn = _canon(o, comp), _canon(n, {})

@@ -41,6 +41,8 @@ def detail(c: DeclChange) -> str:
             bits.append("also moved")
     if c.change == "moved" and c.old_line is not None:
         bits.append(f"was line {c.old_line}")
+    if c.opens_added or c.opens_removed:
+        bits.append(", ".join([f"now {t}" for t in c.opens_added] + [f"no longer {t}" for t in c.opens_removed]))
     if c.via_renames:
         bits.append(f"only through renames: {', '.join(c.via_renames)}")
     return "; ".join(bits)

@@ -1,10 +1,11 @@
 """What a TorchLean change touches on our side: bindings to re-check, generated tests to redo.
 
-Only changes of meaning count: a statement, a body, a rename or a removal. A proof, a doc, an
-attribute or a position never changes what a spec computes, so it touches no binding. A binding
-is touched directly (its spec changed) or through its spec's dependencies in the corpus
-(`bridge.resolve.Corpus.deps`). Generated tests are found by their `@pytest.mark.lean("Name")`
-marker, so this module needs nothing from the generator but its output folder.
+Only changes of meaning count: a statement, a body, the `open`s in force, a rename or a removal.
+A proof, a doc, an attribute or a position never changes what a spec computes, so it touches no
+binding. A binding is touched directly (its spec changed) or through its spec's dependencies in
+the corpus (`bridge.resolve.Corpus.deps`). Generated tests are found by their
+`@pytest.mark.lean("Name")` marker, so this module needs nothing from the generator but its output
+folder.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pathlib import Path
 from bridge.diff import CHANGE_LABELS, DeclChange, ExportDiff
 from bridge.models import ModuleExport
 
-_SEMANTIC = ("statement_changed", "body_changed", "renamed", "removed")
+# a scope change counts: the same text may now name other declarations
+_SEMANTIC = ("statement_changed", "body_changed", "scope_changed", "renamed", "removed")
 _MARK = re.compile(r"""@pytest\.mark\.lean\(\s*(['"])(?P<name>.+?)\1\s*\)(?:.|\n)*?\ndef (?P<test>test_\w+)""")
 
 

@@ -94,8 +94,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         description=(
             "Semantic diff of two export folders (OLD NEW), or of two revisions of a git checkout "
             "(--git REPO REV_A REV_B, read with git itself; no checkout). Per declaration: added, "
-            "removed, renamed, statement changed, body changed, proof changed, attributes changed, "
-            "doc only, moved; module docs too. Unchanged declarations are not listed."
+            "removed, renamed, statement changed, body changed, proof changed, scope changed (the opens "
+            "in force), attributes changed, doc only, moved; module docs too. Unchanged declarations are not listed."
         ),
     )
     d.add_argument("old", metavar="OLD", nargs="?", help="export folder before")

@@ -192,3 +192,42 @@ def test_cli_diff_bad_input_is_one_line(
         assert "unknown revision 'no-such-rev'" in err
     if case == "not_repo":
         assert "not a git repository" in err
+
+
+def test_open_added_or_removed_is_a_scope_change() -> None:
+    """Same text, other names: a new `open` above a declaration may change what its names mean."""
+    head = ("namespace Spec\ndef relu (x : Int) : Int := max x 0\nend Spec\n"
+            "namespace Fast\ndef relu (x : Int) : Int := x\nend Fast\n")
+    body = "def act (x : Int) : Int := relu x\ntheorem act_self (x : Int) : act x = act x := rfl\n"
+    old = read_module(head + "def untouched : Nat := 0\nopen Spec\n" + body, "A.lean", "A")
+    new = read_module(head + "def untouched : Nat := 0\n" + "open Fast hiding relu\nopen scoped Fast\n" + body,
+                      "A.lean", "A")
+    d = diff_modules([old], [new])
+    assert set(_listed(d)) == {("scope_changed", "act", None), ("scope_changed", "act_self", None)}
+    act = next(c for c in d.declarations if c.name == "act")
+    assert act.aspects == ["scope"]
+    assert act.opens_added == ["open Fast hiding relu", "open scoped Fast"] and act.opens_removed == ["open Spec"]
+    text = render(d)
+    assert "scope changed" in text and "now open Fast hiding relu" in text and "no longer open Spec" in text
+    # a body edit under a changed scope: the body change leads, the scope change is listed too
+    edited = read_module(head + "def untouched : Nat := 0\nopen Fast\n" + body.replace("relu x", "relu (x + 0)"),
+                         "A.lean", "A")
+    d2 = diff_modules([old], [edited])
+    by = {c.name: c for c in d2.declarations}
+    assert by["act"].change == "body_changed" and by["act"].aspects == ["body", "scope"]
+    assert by["act_self"].change == "scope_changed"
+    assert diff_modules([old], [old]).declarations == []
+
+
+def test_scope_change_touches_the_bindings_of_its_spec() -> None:
+    from types import SimpleNamespace
+
+    from bridge.impact import impacts
+
+    head = "namespace Spec\ndef relu (x : Int) : Int := max x 0\nend Spec\n"
+    old = read_module(head + "open Spec\ndef act (x : Int) : Int := relu x\n", "A.lean", "A")
+    new = read_module(head + "open Spec hiding relu\ndef act (x : Int) : Int := relu x\n", "A.lean", "A")
+    d = diff_modules([old], [new])
+    b = SimpleNamespace(spec="act", name="act-binding", runtime="torch.act")
+    lines = impacts(d, [b], [old], [new], {}, regenerated=False)
+    assert lines == ["`act` scope changed: torch.act bindings must be re-checked (act-binding)"]
