@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from bridge.gcpause import gc_paused
 from bridge.models import SCHEMA_VERSION, ExportIndex, ModuleExport
 
 DEFAULT_EXPORTS = Path("lean_exports")
@@ -18,43 +19,61 @@ class ExportError(Exception):
     """A missing, corrupt or foreign export; the message is one line naming the file."""
 
 
-def _load(path: Path) -> dict:
+def _read(path: Path) -> bytes:
     try:
-        raw = path.read_text(encoding="utf-8")
+        return path.read_bytes()
     except FileNotFoundError:
         raise ExportError(f"{path}: no such export file (run `torchlean-bridge extract` first)") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ExportError(f"{path}: cannot read export: {exc}") from None
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ExportError(f"{path}:{exc.lineno}:{exc.colno}: corrupt export (invalid JSON: {exc.msg})") from None
-    if not isinstance(data, dict):
-        raise ExportError(f"{path}: corrupt export (top level is not an object)")
-    found = data.get("schema_version")
+
+
+def _check_version(found: object, path: Path) -> None:
     if found != SCHEMA_VERSION:
         raise ExportError(
             f"{path}: export schema version {found!r}, but this torchlean-bridge reads schema "
             f"version {SCHEMA_VERSION!r}; re-run `torchlean-bridge extract` with this version"
         )
+
+
+def _diagnose(raw: bytes, path: Path) -> dict:
+    """The parsed JSON of an export that failed validation, or the one-line error that explains
+    the failure better than the validation error: not UTF-8, invalid JSON, another schema."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ExportError(f"{path}: cannot read export: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ExportError(f"{path}:{exc.lineno}:{exc.colno}: corrupt export (invalid JSON: {exc.msg})") from None
+    if not isinstance(data, dict):
+        raise ExportError(f"{path}: corrupt export (top level is not an object)")
+    _check_version(data.get("schema_version"), path)
     return data
 
 
-def _validate(model: type[_M], data: dict, path: Path) -> _M:
+def _validate(model: type[_M], path: Path) -> _M:
+    """Parse and validate in one step (pydantic's JSON parser: about twice as fast as json.loads
+    followed by validation); on failure, name the first problem in one line."""
+    raw = _read(path)
     try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(x) for x in err["loc"])
-        raise ExportError(f"{path}: corrupt export at '{where}': {err['msg']}") from None
+        out = model.model_validate_json(raw)
+    except ValidationError:
+        try:
+            out = model.model_validate(_diagnose(raw, path))  # for the error message, in JSON terms
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(x) for x in err["loc"])
+            raise ExportError(f"{path}: corrupt export at '{where}': {err['msg']}") from None
+    _check_version(getattr(out, "schema_version", None), path)
+    return out
 
 
 def read_module_export(path: Path) -> ModuleExport:
-    return _validate(ModuleExport, _load(path), path)
+    return _validate(ModuleExport, path)
 
 
 def read_index(directory: Path) -> ExportIndex:
-    return _validate(ExportIndex, _load(directory / "index.json"), directory / "index.json")
+    return _validate(ExportIndex, directory / "index.json")
 
 
 def load_exports(directory: Path) -> tuple[ExportIndex, list[ModuleExport]]:
@@ -62,5 +81,6 @@ def load_exports(directory: Path) -> tuple[ExportIndex, list[ModuleExport]]:
     if not directory.is_dir():
         raise ExportError(f"{directory}: no such export directory (run `torchlean-bridge extract ROOT --out {directory}`)")
     index = read_index(directory)
-    modules = [read_module_export(directory / f"{e.module}.json") for e in index.modules]
+    with gc_paused(freeze=True):
+        modules = [read_module_export(directory / f"{e.module}.json") for e in index.modules]
     return index, modules

@@ -9,7 +9,6 @@ module files are replaced one by one (each atomically) and the index last.
 from __future__ import annotations
 
 import fnmatch
-import gc
 import hashlib
 import json
 import os
@@ -27,6 +26,7 @@ import pydantic_core
 
 from bridge import __version__
 from bridge.fsutil import write_text_atomic
+from bridge.gcpause import gc_paused
 from bridge.lean.reader import read_module_data
 from bridge.models import SCHEMA_VERSION, Diagnostic, ExportIndex, IndexEntry, ModuleExport
 
@@ -154,15 +154,8 @@ def read_file_export(data: bytes, rel: str) -> ModuleExport:
 def read_file_data(data: bytes, rel: str) -> dict[str, Any]:
     """`read_file_export` as plain data (fields in schema order), not validated."""
     text, diags = decode_source(data, rel)
-    # the reader allocates many small objects and creates no cycles worth collecting
-    # while it runs: the cyclic collector would only rescan them over and over
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():  # many small objects, no cycles worth collecting
         mod = read_module_data(text, rel, module_name(rel))
-    finally:
-        if enabled:
-            gc.enable()
     mod["source_sha256"] = hashlib.sha256(data).hexdigest()
     if diags:
         mod["diagnostics"][:0] = [d.model_dump() for d in diags]

@@ -218,6 +218,21 @@ def test_schema_command_and_version_mismatch(capsys: pytest.CaptureFixture[str],
     p.write_text("{ not json")
     with pytest.raises(ExportError, match=r"Shape.json:1:3: corrupt export"):
         read_module_export(p)
+    # another schema wins over the validation errors it causes
+    p.write_text(json.dumps({"schema_version": "0.9", "declarations": "gone"}))
+    with pytest.raises(ExportError, match=r"export schema version '0.9'"):
+        read_module_export(p)
+    data["schema_version"] = SCHEMA_VERSION
+    data["declarations"][0]["name_line"] = "seven"
+    p.write_text(json.dumps(data))
+    with pytest.raises(ExportError, match=r"corrupt export at 'declarations\.0\.name_line': Input should be a valid integer"):
+        read_module_export(p)
+    p.write_text("[1, 2]")
+    with pytest.raises(ExportError, match=r"top level is not an object"):
+        read_module_export(p)
+    p.write_bytes(b'{"schema_version": "\xff"}')
+    with pytest.raises(ExportError, match=r"cannot read export: 'utf-8' codec"):
+        read_module_export(p)
 
 
 def test_console_script_runs() -> None:
