@@ -159,6 +159,9 @@ def test_docstrings_attributes_modifiers_and_instances() -> None:
 
         instance (priority := 1000) instNamed : Inhabited Nat := ⟨0⟩
 
+        structure Box (α : Type) where
+          x : α
+
         instance : Add (Box α) where
           add a b := a
 

@@ -33,6 +33,7 @@ from bridge.lean.commands import (
     match_bracket,
     split_commands,
 )
+from bridge.lean.instance_names import instance_name
 from bridge.lean.lexer import (
     DOC_COMMENT,
     ERROR,
@@ -113,9 +114,10 @@ def clean_docstring(raw: str) -> str:
 
 
 class _ModuleReader:
-    def __init__(self, text: str, path: str) -> None:
+    def __init__(self, text: str, path: str, module: str = "") -> None:
         self.text = text
         self.path = path
+        self.module = module
         self.smap = SourceMap(text)
         self.tokens, lex_errors = tokenize(text)
         # Token texts and kinds as flat lists: slices of them feed C-level set, join and
@@ -667,7 +669,7 @@ class _ModuleReader:
         ctors: list[Constructor] = []
         deriving: list[str] = []
         aux: list[tuple[int, int]] = []
-        full = self.full_name(short, kind, anonymous, typ, toks[p - 1] if anonymous else name_tok, parent)
+        full = self.full_name(short, kind, anonymous, typ, toks[p - 1] if anonymous else name_tok, parent, binders)
         if kind in ("structure", "class", "inductive") and not (kind == "class" and "abbrev" in modifiers):
             d = self.find_top(p, b, {"deriving"})
             if d < b:
@@ -756,7 +758,8 @@ class _ModuleReader:
             self.let_recs(*value_range, full)
 
     def full_name(
-        self, short: str, kind: str, anonymous: bool, typ: str | None, tok: Token, parent: str | None
+        self, short: str, kind: str, anonymous: bool, typ: str | None, tok: Token, parent: str | None,
+        binders: list[Binder] = [],  # noqa: B006 - read only
     ) -> str:
         short = normalize_name(short)
         if parent:
@@ -764,17 +767,9 @@ class _ModuleReader:
         if anonymous:
             if kind == "example":
                 short = f"_example_L{self.smap.line(tok[2])}"
-            else:
-                # Lean's instance names: each constant of the class type once, last component
-                # capitalized (`.dim` and `Shape.dim` give `Dim`), then `_1`, `_2` … on a clash.
-                words: list[str] = []
-                for dot, w in re.findall(r"(?<![\w.'])(\.?)([A-Za-z_][\w.']*)", typ or ""):
-                    last = w.rsplit(".", 1)[-1]
-                    if (dot or w[:1].isupper()) and last and last[:1].isalpha():
-                        word = last[:1].upper() + last[1:]
-                        if word not in words:
-                            words.append(word)
-                short = "inst" + "".join(words)
+            else:  # Lean's generated name (bridge.lean.instance_names), `_1`, `_2` … on a clash
+                short = instance_name(typ or "", [(b.names, b.type, b.info) for b in binders],
+                                      self.current_namespace(), self.module, {d.name for d in self.decls})
         if short.startswith("_root_."):
             return short[len("_root_.") :]
         ns = self.current_namespace()
@@ -1027,7 +1022,7 @@ def read_module(text: str, path: str, module: str = "") -> ModuleExportModel:
 def read_module_data(text: str, path: str, module: str = "") -> dict[str, Any]:
     """`read_module` as plain data: the export's fields in schema order, not validated
     (`pydantic_core.to_json` of it is byte for byte `read_module(...).model_dump_json()`)."""
-    r = _ModuleReader(text, path)
+    r = _ModuleReader(text, path, module)
     r.run()
     # plain dicts out (see `to_plain`); declarations, the bulk, by a cheaper specialised copy
     out: dict[str, Any] = to_plain(ModuleExport(
