@@ -91,3 +91,29 @@ def test_anonymous_instance_names_follow_leans_name_generator() -> None:
         "instCoeNatFloat_demo_inst",  # only Lean's own constants: the module's suffix
         "instInhabitedWidget_demo",  # another module of this project: the project's suffix
     ]
+
+
+def test_statement_that_starts_with_an_absolute_value_and_inductives_without_where() -> None:
+    # a type that opens with `|x|` on its own line is a statement, not equation alternatives;
+    # an inductive's constructors, with or without `where`, are no term
+    m = read(
+        """
+        theorem dist_le (a b : Int) :
+            |a - b| ≤
+              |a| + |b| := by
+          omega
+
+        def sign : Int → Int
+          | 0 => 0
+          | _ => 1
+
+        inductive Step : Nat → Prop
+          | zero : Step 0
+          | succ {n : Nat} : Step n → Step (n + 1)
+        """
+    )
+    thm, sign, step = m.declarations[0], m.declarations[1], m.declarations[2]
+    assert thm.type is not None and thm.type.startswith("|a - b| ≤") and thm.value_form == "term"
+    assert (thm.value or "").strip() == "by\n  omega"
+    assert sign.value_form == "alternatives" and (sign.value or "").startswith("| 0 => 0")
+    assert step.value_form == "where" and [c.name for c in step.constructors] == ["zero", "succ"]

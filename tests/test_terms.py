@@ -85,6 +85,11 @@ def sx(t: object) -> str:
     ("step (Γ := []) a b", "(step (Γ := list) a b)"),
     ("h ▸ xs", "(h ▸ xs)"),
     ("x⁻¹ * y", "((x⁻¹) * y)"),
+    # bitwise operators (Lean's HOr 55, HXor 58, HAnd 60, shifts 75) and Bool `!` (argument at 40)
+    ("a ||| b ^^^ c &&& d", "(a ||| (b ^^^ (c &&& d)))"),
+    ("x <<< 8 ||| y >>> 2", "((x <<< 8) ||| (y >>> 2))"),
+    ("!xs.contains x && b", "((!(xs.contains x)) && b)"),
+    ("p ^^ q || r", "((p ^^ q) || r)"),
 ])
 def test_precedence(src: str, want: str) -> None:
     assert sx(parse_term(src)) == want
@@ -121,6 +126,33 @@ def test_constructs() -> None:
     assert isinstance(parse_term("by\n  intro x\n  simp"), Tactic)
     dot = parse_term(".cons x .nil")
     assert isinstance(dot, App) and isinstance(dot.fn, DotIdent) and isinstance(dot.args[1].value, DotIdent)
+
+
+def test_shapes_met_in_real_files() -> None:
+    # `|x|` (absolute value), also leading a statement; alternatives still start with a bar
+    ab = parse_term("|f x - g x| ≤ d (|y|)")
+    assert sx(ab) == "((abs ((f x) - (g x))) ≤ (d (abs y)))"
+    assert isinstance(parse_term("|0 => a\n|n + 1 => b"), Alternatives)
+    # subtypes and set-builder braces are what Lean elaborates them to
+    sub = parse_term("{ l : Layer σ // l.size = n }")
+    assert isinstance(sub, App) and sx(sub.fn) == "Subtype" and isinstance(sub.args[0].value, Lambda)
+    lam = sub.args[0].value
+    assert lam.binders[0].names == ["l"] and sx(lam.binders[0].type) == "(Layer σ)"
+    assert sx(parse_term("{ x | 0 < x }").fn) == "setOf"  # type: ignore[attr-defined]
+    # `.ctor ..` patterns
+    alts = parse_term("| .relu .. => 1\n| .concat a .. => 2")
+    assert isinstance(alts, Alternatives) and [len(a.patterns[0].args) for a in alts.alts] == [1, 2]
+    # `do` as the last argument
+    run = parse_term("Id.run do\n  let mut acc := 0\n  return acc")
+    assert isinstance(run, App) and run.args[0].value.node == "opaque"
+    # structure instance fields one per line: a field at the first field's column ends the value
+    si = parse_term("{ state := st\n  params := sub p (scale g lr)\n  count := n + 1 }", 1, 3)
+    assert isinstance(si, StructInst) and [f.name for f in si.fields] == ["state", "params", "count"]
+    assert sx(si.fields[0].value) == "st"
+    # a tactic block on its own lines owns its commas (`∀ r, …`); a one-line one ends at `,`
+    blk = parse_term("{\n  proof := by\n    suffices ∀ r : Nat, r > 0 → p r by\n      exact this\n    intro r\n}")
+    assert isinstance(blk, StructInst) and isinstance(blk.fields[0].value, Tactic)
+    assert isinstance(parse_term("⟨by simp, by rfl⟩"), AnonCtor)
 
 
 def test_alternatives_body() -> None:

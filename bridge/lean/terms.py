@@ -166,23 +166,23 @@ BINOPS: dict[str, tuple[int, str]] = {
     "<|": (10, "r"), "$": (10, "r"), "|>": (10, "l"),
     "↔": (20, "n"), "<->": (20, "n"), "<|>": (20, "l"),
     "→": (25, "r"), "->": (25, "r"), "≃": (25, "r"),
-    "∨": (30, "r"), "\\/": (30, "r"), "||": (30, "l"), "⊕": (30, "r"),
+    "∨": (30, "r"), "\\/": (30, "r"), "||": (30, "l"), "⊕": (30, "r"), "^^": (33, "l"),
     "∧": (35, "r"), "/\\": (35, "r"), "&&": (35, "l"), "×": (35, "r"), "×'": (35, "r"),
     "=": (50, "n"), "==": (50, "n"), "≠": (50, "n"), "!=": (50, "n"), "<": (50, "n"),
     ">": (50, "n"), "≤": (50, "n"), "≥": (50, "n"), "<=": (50, "n"), ">=": (50, "n"),
     "∈": (50, "n"), "∉": (50, "n"), "⊆": (50, "n"), "⊂": (50, "n"), "⊇": (50, "n"),
     "⊃": (50, "n"), "∣": (50, "n"), "≈": (50, "n"), "≡": (50, "n"), "≅": (50, "n"),
-    ">>=": (55, "l"), "<*>": (60, "l"), ">>": (60, "l"),
+    ">>=": (55, "l"), "|||": (55, "l"), "^^^": (58, "l"), "&&&": (60, "l"), "<*>": (60, "l"), ">>": (60, "l"),
     "++": (65, "l"), "+": (65, "l"), "-": (65, "l"), "∪": (65, "l"),
     "::": (67, "r"),
     "*": (70, "l"), "/": (70, "l"), "%": (70, "l"), "⊙": (70, "l"), "∩": (70, "l"),
     "\\": (70, "l"), "⊗": (70, "l"),
     "•": (73, "r"),
-    "^": (75, "r"), "▸": (75, "r"),
+    "^": (75, "r"), "▸": (75, "r"), "<<<": (75, "l"), ">>>": (75, "l"),
     "∘": (90, "r"), "<$>": (100, "r"),
 }
 # prefix op -> precedence its argument is parsed at
-PREFIX: dict[str, int] = {"¬": 40, "-": 75, "↑": MAX, "!": MAX, "←": 0, "√": MAX, "⇑": MAX, "∑'": 67}
+PREFIX: dict[str, int] = {"¬": 40, "-": 75, "↑": MAX, "!": 40, "←": 0, "√": MAX, "⇑": MAX, "∑'": 67}
 POSTFIX = frozenset({"⁻¹", "†", "ᵀ", "ᴴ"})
 QUANTIFIERS = frozenset({"∀", "∃", "Π", "Σ", "∃!", "∑", "∏", "⋃", "⋂", "⨆", "⨅", "Σ'"})
 BINDER_PRED = frozenset({"∈", "∉", "⊆", "⊂", "⊇", "⊃", "<", "≤", ">", "≥", "≠", "in"})
@@ -190,7 +190,7 @@ BINDER_PRED = frozenset({"∈", "∉", "⊆", "⊂", "⊇", "⊃", "<", "≤", "
 STOPS = frozenset({
     ")", "]", "}", "⟩", "⦄", "›", "]'", ",", ":=", "=>", "↦", "|", ":", ";", "..", "//", "←", "<;>",
     "then", "else", "with", "from", "in", "at", "where", "termination_by", "decreasing_by",
-    "deriving", "generalizing", "using", "do", "|>.",
+    "deriving", "generalizing", "using", "|>.",
 })
 KEYWORDS = frozenset({
     "fun", "let", "have", "show", "if", "match", "by", "calc", "do", "then", "else", "with", "from",
@@ -323,9 +323,14 @@ class _Parser:
     def parse_all(self) -> Term:
         if self.n == 0:
             return _b(Unparsed, text=self.text.strip(), reason="empty term", line=self.base_line, column=self.base_col)
-        if self.at("|"):
-            t: Term = _b(Alternatives, alts=self.alts(), **self.node_at(0))
-        else:
+        t: Term | None = None
+        if self.at("|") and self.adjacent(1):  # `|x| …` (absolute value) rather than `| pat => …`
+            t = self.expr(0)
+            if self.i < self.n:
+                t, self.i = None, 0
+        if t is None and self.at("|"):
+            t = _b(Alternatives, alts=self.alts(), **self.node_at(0))
+        elif t is None:
             t = self.expr(0)
         if self.i < self.n:
             ln, c = self.pos(self.i)
@@ -455,6 +460,11 @@ class _Parser:
             if self.i == before:
                 break
             out.append(_b(Arg, value=a, **self.node_at(k)))
+        if self.at(".."):
+            nxt = self.toks[self.i + 1] if self.i + 1 < self.end else None
+            if nxt is None or nxt[1] in STOPS:  # `.ctor ..` in a pattern: the remaining arguments
+                out.append(_b(Arg, value=_b(Hole, name="..", **self.node_at(self.i)), **self.node_at(self.i)))
+                self.i += 1
         return out
 
     # ---- atoms -------------------------------------------------------------------------------
@@ -544,6 +554,14 @@ class _Parser:
             return _b(Hole, name=self.toks[start + 1][1], **here)
         if s in ("λ",):
             return self.fun()
+        if s == "|" and self.adjacent(self.i + 1):  # `|x|` (Mathlib's `abs x`): bars touch the term
+            self.i += 1
+            e = self.expr(0)
+            if self.at("|") and self.adjacent(self.i):
+                self.i += 1
+                fn = _b(Ident, name="abs", **here)
+                return _b(App, fn=fn, args=[_b(Arg, value=e, **self.node_at(start + 1))], **here)
+            self.i = start
         if s in OPENERS:  # quotations, ‹…›, %[…], ⟦…⟧: kept as text
             _, _, o, c = self.group(lambda: None)
             return _b(Opaque, keyword=s, text=self.span(o, c + 1), **here)
@@ -634,6 +652,9 @@ class _Parser:
         def inner() -> Term | None:
             if self.peek() is None:
                 return _b(StructInst, fields=[], **here)
+            comp = self.comprehension(here)
+            if comp is not None:
+                return comp
             base = None
             j = self.i
             # `{ s with … }`: find a depth-0 `with`
@@ -651,6 +672,9 @@ class _Parser:
             if base is None and not (t0 is not None and t0[0] == IDENT and self.field_start()):
                 return None
             fields: list[FieldInit] = []
+            # fields may stand one per line (Lean's `sepByIndent`): a field that starts a line
+            # at or left of the first field's column ends the value before it
+            field_col = self.col(self.i) if self.peek() is not None and self.newline_before(self.i) else -1
             while self.peek() is not None and not self.at(":"):
                 ft = self.peek()
                 if ft is None or ft[0] != IDENT:
@@ -666,7 +690,14 @@ class _Parser:
                         self.eat(",")
                         continue
                     return None
-                val = self.expr(0)
+                saved = self.stop_col
+                if field_col < 0 and len(fields) == 0 and self.multiline:
+                    field_col = self.col(fk)  # `{ a := …` on the brace's line: later fields align with `a`
+                self.stop_col = max(saved, field_col)
+                try:
+                    val = self.expr(0)
+                finally:
+                    self.stop_col = saved
                 fields.append(_b(FieldInit, name=ft[1], binders=binders, value=val, **self.node_at(fk)))
                 if not self.eat(","):
                     # Lean also allows newlines between fields
@@ -682,6 +713,28 @@ class _Parser:
         if not ok or res is None:
             return self.unparsed(o, c + 1, "set-builder, subtype or unknown brace term")
         return res
+
+    def comprehension(self, here: dict[str, Any]) -> Term | None:
+        """`{ x : T // p }` (a subtype) or `{ x | p }` / `{ x : T | p }` (a set), as Lean
+        elaborates them: `Subtype (fun x : T => p)`, `setOf (fun x : T => p)`. None (and nothing
+        consumed) when the brace is something else."""
+        k = self.i
+        t = self.peek()
+        if t is None or t[0] != IDENT or t[1] in KEYWORDS:
+            return None
+        self.i += 1
+        ty = None
+        if self.eat(":"):
+            ty = self.expr(0)
+        if self.at("//") or (self.at("|") and not self.adjacent(self.i + 1)):
+            head = "Subtype" if self.toks[self.i][1] == "//" else "setOf"
+            self.i += 1
+            pred = self.expr(0)
+            binder = _b(TBinder, names=[t[1]], type=ty, **self.node_at(k))
+            lam = _b(Lambda, binders=[binder], body=pred, **self.node_at(k))
+            return _b(App, fn=_b(Ident, name=head, **here), args=[_b(Arg, value=lam, **self.node_at(k))], **here)
+        self.i = k
+        return None
 
     def field_start(self) -> bool:
         """At `f :=` or `f x y :=` (a field of a structure instance) or `{ x }` / `{ x, y }`."""
@@ -964,8 +1017,8 @@ class _Parser:
                 if block_col < 0 and self.stop_col < 0 and c <= 1 and self.i > 0:
                     return
             t = self.toks[self.i]
-            if t[0] == SYMBOL and t[1] in (",", ")", "]", "}", "⟩") and self.end < self.n:
-                return  # inside brackets: `⟨by simp, by simp⟩`
+            if block_col < 0 and t[0] == SYMBOL and t[1] in (",", ")", "]", "}", "⟩") and self.end < self.n:
+                return  # inside brackets: `⟨by simp, by simp⟩` (a block of its own lines ends by layout)
             self.i = self.close.get(self.i, self.i) + 1
 
     def opaque_rest(self, kw: str) -> Term:
