@@ -33,7 +33,6 @@ from bridge.lean.commands import (
     match_bracket,
     split_commands,
 )
-from bridge.lean.instance_names import instance_name
 from bridge.lean.lexer import (
     DOC_COMMENT,
     ERROR,
@@ -786,6 +785,8 @@ class _ModuleReader:
             if kind == "example":
                 short = f"_example_L{self.smap.line(tok[2])}"
             else:  # Lean's generated name (bridge.lean.instance_names), `_1`, `_2` … on a clash
+                from bridge.lean.instance_names import instance_name  # the term parser: only when needed
+
                 short = instance_name(typ or "", [(b.names, b.type, b.info) for b in binders],
                                       self.current_namespace(), self.module, {d.name for d in self.decls})
         if short.startswith("_root_."):
