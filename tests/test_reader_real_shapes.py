@@ -91,6 +91,19 @@ def test_anonymous_instance_names_follow_leans_name_generator() -> None:
         "instCoeNatFloat_demo_inst",  # only Lean's own constants: the module's suffix
         "instInhabitedWidget_demo",  # another module of this project: the project's suffix
     ]
+    # a section variable is a local variable: never part of the name, whatever its length
+    v = read_module(textwrap.dedent(
+        """
+        namespace Demo
+        structure Box (k : Nat) where
+          v : Nat
+        namespace Box
+        variable {count : Nat}
+        instance : Repr (Box count) := ⟨fun _ _ => "b"⟩
+        end Box
+        end Demo
+        """), "Demo/Box.lean", "Demo.Box")
+    assert [d.name for d in v.declarations if d.kind == "instance"] == ["Demo.Box.instRepr"]
 
 
 def test_statement_that_starts_with_an_absolute_value_and_inductives_without_where() -> None:

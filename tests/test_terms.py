@@ -133,6 +133,10 @@ def test_shapes_met_in_real_files() -> None:
     ab = parse_term("|f x - g x| ≤ d (|y|)")
     assert sx(ab) == "((abs ((f x) - (g x))) ≤ (d (abs y)))"
     assert isinstance(parse_term("|0 => a\n|n + 1 => b"), Alternatives)
+    # bars as arguments, norms, and constants written as symbols
+    assert sx(parse_term("cmp |d - x| |u - x| = o")) == "((cmp (abs (d - x)) (abs (u - x))) = o)"
+    assert sx(parse_term("max ‖a‖ ‖b‖ ≤ ε")) == "((max (norm a) (norm b)) ≤ ε)"
+    assert sx(parse_term("f ⊥ ⊤ = ∅")) == "((f Bot.bot Top.top) = EmptyCollection.emptyCollection)"
     # subtypes and set-builder braces are what Lean elaborates them to
     sub = parse_term("{ l : Layer σ // l.size = n }")
     assert isinstance(sub, App) and sx(sub.fn) == "Subtype" and isinstance(sub.args[0].value, Lambda)

@@ -215,15 +215,16 @@ def _suffix(module: str) -> str:
 
 
 def instance_name(typ: str, binders: Sequence[tuple[list[str], str | None, str]], namespace: str,
-                  module: str, local: set[str]) -> str:
+                  module: str, local: set[str], variables: set[str] = frozenset()) -> str:  # type: ignore[assignment]
     """The short name (without namespace) Lean gives `instance <binders> : <typ>`.
 
     `binders`: the instance's own binder groups as (names, type text, info); `namespace`: the
     current namespace; `module`: the module's name; `local`: fully qualified names declared
-    earlier in this module."""
+    earlier in this module; `variables`: names of the section variables in scope (local
+    variables, like the binders, but never named `Of…`)."""
     parts = namespace.split(".") if namespace else []
     prefixes = [".".join(parts[:k]) for k in range(len(parts), 0, -1)]
-    bound = {n for names, _, _ in binders for n in names}
+    bound = {n for names, _, _ in binders for n in names} | set(variables)
     types = {n: parse_term(t) for names, t, _ in binders if t for n in names}
     namer = _Namer(set(bound), prefixes, local, types)
     mentioned = _idents(typ) | {i for _, t, _ in binders if t for i in _idents(t)}

@@ -787,8 +787,10 @@ class _ModuleReader:
             else:  # Lean's generated name (bridge.lean.instance_names), `_1`, `_2` … on a clash
                 from bridge.lean.instance_names import instance_name  # the term parser: only when needed
 
+                info = self._stack_info()  # section variables are local variables too
                 short = instance_name(typ or "", [(b.names, b.type, b.info) for b in binders],
-                                      self.current_namespace(), self.module, {d.name for d in self.decls})
+                                      info.namespace, self.module, {d.name for d in self.decls},
+                                      {n for g in info.groups for n in g.names})
         if short.startswith("_root_."):
             return short[len("_root_.") :]
         ns = self.current_namespace()

@@ -184,11 +184,13 @@ BINOPS: dict[str, tuple[int, str]] = {
 # prefix op -> precedence its argument is parsed at
 PREFIX: dict[str, int] = {"¬": 40, "-": 75, "↑": MAX, "!": 40, "←": 0, "√": MAX, "⇑": MAX, "∑'": 67}
 POSTFIX = frozenset({"⁻¹", "†", "ᵀ", "ᴴ"})
+# constants written as a symbol: the constant Lean elaborates them to
+_NULLARY = {"⊥": "Bot.bot", "⊤": "Top.top", "∅": "EmptyCollection.emptyCollection"}
 QUANTIFIERS = frozenset({"∀", "∃", "Π", "Σ", "∃!", "∑", "∏", "⋃", "⋂", "⨆", "⨅", "Σ'"})
 BINDER_PRED = frozenset({"∈", "∉", "⊆", "⊂", "⊇", "⊃", "<", "≤", ">", "≥", "≠", "in"})
 # tokens that end any term (the enclosing construct consumes them)
 STOPS = frozenset({
-    ")", "]", "}", "⟩", "⦄", "›", "]'", ",", ":=", "=>", "↦", "|", ":", ";", "..", "//", "←", "<;>",
+    ")", "]", "}", "⟩", "⦄", "›", "]'", ",", ":=", "=>", "↦", "|", "‖", ":", ";", "..", "//", "←", "<;>",
     "then", "else", "with", "from", "in", "at", "where", "termination_by", "decreasing_by",
     "deriving", "generalizing", "using", "|>.",
 })
@@ -422,6 +424,8 @@ class _Parser:
     # ---- application -------------------------------------------------------------------------
     def can_start_arg(self) -> bool:
         t = self.peek()
+        if t is not None and t[1] in ("|", "‖") and t[0] == SYMBOL and self.opens_bars(self.i):
+            return True  # `f |x|`, `max ‖a‖ ‖b‖`
         if t is None or self.stopped():
             return False
         kind, s = t[0], t[1]
@@ -430,7 +434,7 @@ class _Parser:
         if kind in (NUMBER, STRING, CHAR):
             return True
         if kind == SYMBOL:
-            if s in ("(", "[", "⟨", "{", "#[", "@", "·", "‹", "`(", "``(", "λ", "?", "⦃", "%["):
+            if s in ("(", "[", "⟨", "{", "#[", "@", "·", "‹", "`(", "``(", "λ", "?", "⦃", "%[") or s in _NULLARY:
                 return True
             if s == "." and self.i + 1 < self.end and self.toks[self.i + 1][0] == IDENT and self.adjacent(self.i + 1):
                 return True
@@ -554,14 +558,17 @@ class _Parser:
             return _b(Hole, name=self.toks[start + 1][1], **here)
         if s in ("λ",):
             return self.fun()
-        if s == "|" and self.adjacent(self.i + 1):  # `|x|` (Mathlib's `abs x`): bars touch the term
+        if s in ("|", "‖") and self.adjacent(self.i + 1):  # `|x|` / `‖x‖` (Mathlib's abs, norm)
             self.i += 1
             e = self.expr(0)
-            if self.at("|") and self.adjacent(self.i):
+            if self.at(s) and self.adjacent(self.i):
                 self.i += 1
-                fn = _b(Ident, name="abs", **here)
+                fn = _b(Ident, name="abs" if s == "|" else "norm", **here)
                 return _b(App, fn=fn, args=[_b(Arg, value=e, **self.node_at(start + 1))], **here)
             self.i = start
+        if s in _NULLARY:  # `⊥`, `⊤`, `∅`: constants written as symbols
+            self.i += 1
+            return _b(Ident, name=_NULLARY[s], **here)
         if s in OPENERS:  # quotations, ‹…›, %[…], ⟦…⟧: kept as text
             _, _, o, c = self.group(lambda: None)
             return _b(Opaque, keyword=s, text=self.span(o, c + 1), **here)
@@ -735,6 +742,25 @@ class _Parser:
             return _b(App, fn=_b(Ident, name=head, **here), args=[_b(Arg, value=lam, **self.node_at(k))], **here)
         self.i = k
         return None
+
+    def opens_bars(self, k: int) -> bool:
+        """The `|` or `‖` at k opens `|x|` / `‖x‖`: it touches the next token, and the first bar,
+        `=>` or `:=` after it at bracket depth 0 is the same bar touching the token before it."""
+        bar = self.toks[k][1]
+        if not self.adjacent(k + 1):
+            return False
+        depth = 0
+        for j in range(k + 1, self.end):
+            t = self.toks[j]
+            if t[0] == SYMBOL and t[1] in OPENERS:
+                depth += 1
+            elif t[0] == SYMBOL and t[1] in CLOSERS:
+                if depth == 0:
+                    return False
+                depth -= 1
+            elif depth == 0 and t[1] in (bar, "=>", ":="):
+                return t[1] == bar and self.adjacent(j)
+        return False
 
     def field_start(self) -> bool:
         """At `f :=` or `f x y :=` (a field of a structure instance) or `{ x }` / `{ x, y }`."""
