@@ -50,6 +50,7 @@ class Env:
     field_owner: dict[str, str] = field(default_factory=dict)  # field full name → structure
     failed: dict[str, str] = field(default_factory=dict)  # defs that do not translate → why
     corpus: Corpus | None = None
+    _resolved_names: dict[tuple[str, str, int, tuple[str, ...]], str | None] = field(default_factory=dict)
 
     @classmethod
     def build(cls, modules: list[ModuleExport], corpus: Corpus | None = None) -> Env:
@@ -70,24 +71,43 @@ class Env:
     def known(self) -> set[str]:
         return set(self.decls) | set(self.ctors) | set(self.field_owner) | set(LOOKUP)
 
+    @cached_property
+    def namespaces(self) -> set[str]:
+        """Every proper prefix of a known name."""
+        out: set[str] = set()
+        for n in self.known:
+            parts = n.split(".")
+            out.update(".".join(parts[:i]) for i in range(1, len(parts)))
+        return out
+
     def resolve_name(self, name: str, decl: DeclRef) -> str | None:
         """Full name of a global `name` as seen from inside `decl`, or None."""
         name = name.lstrip("@").removeprefix("_root_.")
+        parts = tuple(decl.decl.name.split(".")[:-1])
+        key = (name, decl.module.module, decl.decl.scope, parts)
+        if key not in self._resolved_names:  # declarations of one scope ask for the same names
+            self._resolved_names[key] = self._resolve_name(name, list(parts), decl.scope)
+        return self._resolved_names[key]
+
+    def _resolve_name(self, name: str, parts: list[str], scope: Scope) -> str | None:
         prefixes: list[str] = []
-        parts = decl.decl.name.split(".")[:-1]
-        ns = decl.scope.namespace.split(".") if decl.scope.namespace else []
+        ns = scope.namespace.split(".") if scope.namespace else []
         for p in (parts, ns):
             for i in range(len(p), 0, -1):
                 cand = ".".join(p[:i])
                 if cand not in prefixes:
                     prefixes.append(cand)
+        # an `open` names a namespace relative to the current ones or to those opened before it;
+        # only namespaces that hold known names matter (no other can yield a candidate below),
+        # and keeping the others would double the list with every `open`
         opens: list[str] = []
-        for o in decl.scope.opens:
+        namespaces = self.namespaces
+        for o in scope.opens:
             if name in o.hiding or (o.only and name not in o.only):
                 continue
             for base in [*prefixes, *opens, ""]:
                 full = f"{base}.{o.namespace}" if base else o.namespace
-                if full not in opens:
+                if full in namespaces and full not in opens:
                     opens.append(full)
         for cand in [*(f"{p}.{name}" for p in prefixes), *(f"{o}.{name}" for o in opens), name]:
             if cand in self.known:
