@@ -154,3 +154,23 @@ def test_named_proof_argument_is_erased_and_vocabulary_found_through_opens() -> 
     assert {t.full_name.rsplit(".", 1)[-1] for t in o.tests} >= {"step_nil", "step_cons"}
     t = next(t for t in o.tests if t.full_name.endswith("step_cons"))
     assert "_p.sub_spec(_D, " in "\n".join(t.body) and "_p.scale_spec(_D, " in "\n".join(t.body)
+
+
+def test_names_resolve_through_many_opens() -> None:
+    # each `open` may be relative to the namespaces opened before it; only namespaces that hold
+    # names count (the candidates once doubled with every `open`: 40 opens never finished)
+    from bridge.lean.reader import read_module
+    from bridge.translate.env import DeclRef, Env
+
+    opens = "".join(f"open Missing{i}\n" for i in range(40))
+    m = read_module(
+        "namespace Lib.Inner\ndef helper (n : Nat) : Nat := n\nend Lib.Inner\n"
+        "namespace Lib\n" + opens + "open Inner\ndef user (n : Nat) : Nat := helper n\nend Lib\n",
+        "A.lean", "A",
+    )
+    env = Env.build([m])
+    user = next(d for d in m.declarations if d.name == "Lib.user")
+    ref = DeclRef(user, m)
+    assert env.resolve_name("helper", ref) == "Lib.Inner.helper"
+    assert env.resolve_name("Inner.helper", ref) == "Lib.Inner.helper"
+    assert env.resolve_name("nothing", ref) is None
