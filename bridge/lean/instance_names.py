@@ -106,16 +106,10 @@ class _Namer:
                 self.consts.append(p)
 
     def name(self, t: tn.Term | None) -> str:
-        if t is None:
-            return ""
-        if isinstance(t, (tn.Ident, tn.DotIdent)):
-            return self._name(t)  # constants are de-duplicated by name (`const`)
-        key = _key(t)
-        if key in self.seen:
-            return ""
-        out = self._name(t)
-        self.seen.add(key)
-        return out
+        # Lean mentions each subterm once; here constants and sorts are de-duplicated by name
+        # (`const`), which covers it: a repeated subterm's constants are all seen already (only
+        # a repeated arrow still says `Forall` again)
+        return "" if t is None else self._name(t)
 
     def _name(self, t: tn.Term) -> str:
         if isinstance(t, tn.Ident):
@@ -126,7 +120,11 @@ class _Namer:
         if isinstance(t, tn.DotIdent):
             return self.const(t.name)
         if isinstance(t, tn.Sort):
-            return {"Prop": "Prop", "Type": "Type"}.get(t.name, "Sort")
+            word = {"Prop": "Prop", "Type": "Type"}.get(t.name, "Sort")
+            if word in self.seen:
+                return ""
+            self.seen.add(word)
+            return word
         if isinstance(t, tn.App):
             out = self.name(t.fn)
             for a in t.args:
@@ -180,19 +178,6 @@ class _Namer:
 
 class _Unknown(Exception):
     """A term shape this approximation does not print: fall back to the constants written."""
-
-
-def _key(t: tn.Term) -> str:
-    """A position-free identity for a subterm (Lean compares elaborated expressions)."""
-    return repr(_strip(t.model_dump()))
-
-
-def _strip(x: object) -> object:
-    if isinstance(x, dict):
-        return {k: _strip(v) for k, v in x.items() if k not in ("line", "column", "target", "status")}
-    if isinstance(x, list):
-        return [_strip(v) for v in x]
-    return x
 
 
 def _idents(text: str) -> set[str]:
