@@ -70,6 +70,27 @@ def first_on_line(tokens: list[Token], text: str, i: int) -> bool:
     return i == 0 or text.find("\n", tokens[i - 1][3], tokens[i][2]) >= 0
 
 
+def bars_enclose(tokens: list[Token], k: int, end: int) -> bool:
+    """The `|` or `‖` at k opens `|x|` / `‖x‖` (Mathlib's abs, norm) rather than an alternative
+    `| p => …`: it touches the next token, and the first bar of its kind, `=>` or `:=` after it at
+    bracket depth 0 (before `end`) is that bar touching the token before it."""
+    bar = tokens[k][1]
+    if k + 1 >= end or tokens[k][3] != tokens[k + 1][2]:
+        return False
+    depth = 0
+    for j in range(k + 1, end):
+        t = tokens[j]
+        if t[0] == SYMBOL and t[1] in OPENERS:
+            depth += 1
+        elif t[0] == SYMBOL and t[1] in CLOSERS:
+            if depth == 0:
+                return False
+            depth -= 1
+        elif depth == 0 and t[1] in (bar, "=>", ":="):
+            return t[1] == bar and tokens[j - 1][3] == t[2]
+    return False
+
+
 # Attribute blocks and `scoped[NS]` are short: looking further for their end would
 # make a file full of unclosed `@[` quadratic to split.
 _LOOKAHEAD = 4000

@@ -28,6 +28,7 @@ from bridge.lean.commands import (
     MODIFIERS,
     NOTATION_KEYWORDS,
     OPENERS,
+    bars_enclose,
     command_head,
     first_on_line,
     match_bracket,
@@ -201,27 +202,9 @@ class _ModuleReader:
                     continue
                 if s in words:
                     return j
-                if bar_at_line_start and s == "|" and first_on_line(toks, self.text, j) and not self.abs_bar(j, e):
+                if bar_at_line_start and s == "|" and first_on_line(toks, self.text, j) and not bars_enclose(toks, j, e):
                     return j
         return e
-
-    def abs_bar(self, j: int, e: int) -> bool:
-        """The `|` at j opens an absolute value `|x|` (Mathlib), not an alternative `| p => …`:
-        it touches the next token, and the first `|`, `=>` or `:=` after it at bracket depth 0 is
-        a `|` that touches the token before it."""
-        toks = self.tokens
-        if j + 1 >= e or toks[j][3] != toks[j + 1][2]:
-            return False
-        depth = 0
-        for k in range(j + 1, e):
-            t = toks[k]
-            if t[0] == SYMBOL and t[1] in OPENERS:
-                depth += 1
-            elif t[0] == SYMBOL and t[1] in CLOSERS:
-                depth = max(0, depth - 1)
-            elif depth == 0 and t[1] in ("|", "=>", ":="):
-                return t[1] == "|" and toks[k - 1][3] == t[2]
-        return False
 
     def _stack_key(self) -> tuple[int, ...]:
         """Identifies the whole scope stack's state cheaply. Frames change only by push

@@ -25,6 +25,7 @@ import ast
 import bisect
 from typing import Any, TypeVar
 
+from bridge.lean.commands import bars_enclose
 from bridge.lean.lexer import CHAR, ERROR, IDENT, NUMBER, STRING, SYMBOL, Token, tokenize
 from bridge.lean.term_nodes import *
 from bridge.lean.term_nodes import (
@@ -424,7 +425,7 @@ class _Parser:
     # ---- application -------------------------------------------------------------------------
     def can_start_arg(self) -> bool:
         t = self.peek()
-        if t is not None and t[1] in ("|", "‖") and t[0] == SYMBOL and self.opens_bars(self.i):
+        if t is not None and t[1] in ("|", "‖") and t[0] == SYMBOL and bars_enclose(self.toks, self.i, self.end):
             return True  # `f |x|`, `max ‖a‖ ‖b‖`
         if t is None or self.stopped():
             return False
@@ -742,25 +743,6 @@ class _Parser:
             return _b(App, fn=_b(Ident, name=head, **here), args=[_b(Arg, value=lam, **self.node_at(k))], **here)
         self.i = k
         return None
-
-    def opens_bars(self, k: int) -> bool:
-        """The `|` or `‖` at k opens `|x|` / `‖x‖`: it touches the next token, and the first bar,
-        `=>` or `:=` after it at bracket depth 0 is the same bar touching the token before it."""
-        bar = self.toks[k][1]
-        if not self.adjacent(k + 1):
-            return False
-        depth = 0
-        for j in range(k + 1, self.end):
-            t = self.toks[j]
-            if t[0] == SYMBOL and t[1] in OPENERS:
-                depth += 1
-            elif t[0] == SYMBOL and t[1] in CLOSERS:
-                if depth == 0:
-                    return False
-                depth -= 1
-            elif depth == 0 and t[1] in (bar, "=>", ":="):
-                return t[1] == bar and self.adjacent(j)
-        return False
 
     def field_start(self) -> bool:
         """At `f :=` or `f x y :=` (a field of a structure instance) or `{ x }` / `{ x, y }`."""
