@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from bridge import __version__
 from bridge.exports import load_exports
 from bridge.fsutil import write_text_atomic
-from bridge.models import ModuleExport
+from bridge.models import ExportIndex, ModuleExport
 from bridge.resolve import Corpus
 from bridge.translate.decls import DeclTranslator, FunctionOut, StructOut, TestOut
 from bridge.translate.env import FN_KINDS, THM_KINDS, Env
@@ -190,11 +190,12 @@ def _imports(code: str, own: str | None) -> list[str]:
     return sorted({m for m in re.findall(r"\b_M_([A-Za-z0-9_]+?)\.", code) if m != own})
 
 
-def render(exports: Path) -> dict[str, str]:
-    """Relative path → text of every output file."""
-    _, modules = load_exports(exports)
+def render(exports: Path, loaded: tuple[ExportIndex, list[ModuleExport]] | None = None) -> dict[str, str]:
+    """Relative path → text of every output file. `loaded`: the exports of `exports`, when the
+    caller has read them already (they are read once: loading is most of the cost)."""
+    index, modules = loaded if loaded is not None else load_exports(exports)
     ehash = export_hash(exports)
-    gen = Generator(modules, Corpus.load(exports))
+    gen = Generator(modules, Corpus(modules, Path(index.root)))
     outs = gen.run()
     jenv = _jinja()
     files: dict[str, str] = {}
@@ -235,8 +236,9 @@ def _existing(out: Path) -> set[str]:
     return {p.name for p in out.iterdir() if p.is_file() and OWN.match(p.name)} if out.is_dir() else set()
 
 
-def generate(exports: Path, out: Path, check: bool = False) -> GenerateResult:
-    files = render(exports)
+def generate(exports: Path, out: Path, check: bool = False,
+             loaded: tuple[ExportIndex, list[ModuleExport]] | None = None) -> GenerateResult:
+    files = render(exports, loaded)
     have = _existing(out)
     stale = sorted(n for n in files if n in have and (out / n).read_text("utf-8") != files[n])
     missing = sorted(n for n in files if n not in have)

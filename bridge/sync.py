@@ -142,7 +142,7 @@ def sync(opts: SyncOptions) -> SyncResult:
         if not res.index.modules:
             raise SyncError(f"{opts.root}: no .lean files (give the root of a TorchLean checkout)")
         idx = res.index
-        _, new_modules = load_exports(fresh)
+        fresh_index, new_modules = load_exports(fresh)
         old_modules, old_side = _committed(opts.exports, notes)
         new_side = Side(label=f"{idx.root} (source)", root=idx.root, git_commit=idx.git_commit,
                         lean_toolchain=idx.lean_toolchain, tool_version=idx.tool_version,
@@ -167,7 +167,7 @@ def sync(opts: SyncOptions) -> SyncResult:
         else:
             # rendered from the fresh exports: byte-identical to what lean_exports/ will hold
             try:
-                r = gen(fresh, opts.generated, check=opts.check)
+                r = gen(fresh, opts.generated, check=opts.check, loaded=(fresh_index, new_modules))
             except Exception as exc:  # noqa: BLE001 -- another room's code: one line, never a traceback
                 raise SyncError(f"generate failed: {type(exc).__name__}: {exc}") from None
             status = GeneratedStatus(wired=True, stale=sorted({*r.stale, *r.missing, *r.extra}),
