@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from bridge import fast_exact
+from bridge import DTYPES, fast_exact
 from bridge.bindings import Binding
 from bridge.bound_domain import BoundDomain
 from bridge.numerics import (
@@ -238,7 +238,7 @@ def _check_step(specs: SpecProvider, binding: Binding, rec: StepRecord, fmt: Flo
     hyper = _hyper(rec, conv, fmt)
     runtime = _runtime_outputs(binding, rec)
     parts: list[tuple[Comparison, str, int, int | None]] = []  # class None: every element exact
-    fast = (binding.exact_method == "single-rounding-f64" and conv == "alpha" and 2 * fmt.p + 1 <= 53)
+    fast = (binding.exact_method == "single-rounding-f64" and conv == "alpha" and fmt.single_rounding_in_f64)
     if fast and fmt.name == "float32" and fast_exact.subnormals_exact():
         parts = _fast_f32(specs, binding, rec, fmt, hyper, t)
     elif fast:
@@ -429,7 +429,7 @@ class Row:
 @dataclass
 class CheckOptions:
     devices: list[str] = field(default_factory=lambda: ["cpu"])
-    dtypes: list[str] = field(default_factory=lambda: ["float64", "float32", "float16", "bfloat16"])
+    dtypes: list[str] = field(default_factory=lambda: list(DTYPES))
     seed: int = 0
     cases: int = 3
     lr: float = 0.01
@@ -448,7 +448,7 @@ def check_binding(specs: SpecProvider, binding: Binding, impl: str, device: str,
     comps: list[Comparison] = []
     convs: set[str] = set()
     for ci in range(opts.cases):
-        fast = binding.exact_method == "single-rounding-f64" and 2 * fmt.p + 1 <= 53
+        fast = binding.exact_method == "single-rounding-f64" and fmt.single_rounding_in_f64
         large = opts.large if (ci == opts.cases - 1 and fast) else 0
         case = make_case(binding, ci, opts.seed, device, dtype, opts.lr, lr_kind, large, opts.edge)
         try:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bridge import DTYPES
 from bridge.bindings import Binding, BindingError, load_bindings
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -23,7 +24,7 @@ def add_parser(sub: Any) -> None:
         description="Run each binding's implementations on seeded cases, compare with the exact spec "
                     "value from the generated reference in ulps, and report exact/rounding/violation.")
     c.add_argument("--device", action="append", metavar="DEV", help="cpu or cuda (repeatable; default cpu)")
-    c.add_argument("--dtype", action="append", choices=["float64", "float32", "float16", "bfloat16"],
+    c.add_argument("--dtype", action="append", choices=list(DTYPES),
                    help="repeatable; default all four")
     c.add_argument("--binding", action="append", metavar="NAME", help="only these bindings (repeatable)")
     c.add_argument("--bindings", metavar="FILE", help="bindings JSON (default: the shipped bridge/bindings.json)")

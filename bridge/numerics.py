@@ -70,6 +70,12 @@ class FloatFormat:
         return 2.0**-self.p
 
     @property
+    def single_rounding_in_f64(self) -> bool:
+        """``2p + 1 <= 53``: every product of two values and every midpoint of this format is a
+        float64, so a float64 evaluation of a single-rounding spec rounds once (the fast path)."""
+        return 2 * self.p + 1 <= 53
+
+    @property
     def eta(self) -> float:
         """Largest absolute rounding error in the subnormal range: half the smallest subnormal."""
         return math.ldexp(1.0, self.emin - self.p)
@@ -344,7 +350,7 @@ def compare_single_rounding(
     measured exactly too, against ``bound_at`` (the spec's running-error bound at those indices);
     a correct runtime has few such elements, so the exact work is small.
     """
-    if 2 * fmt.p + 1 > 53:
+    if not fmt.single_rounding_in_f64:
         raise ValueError(f"single-rounding fast path needs p <= 26 bits; {fmt.name} has {fmt.p}")
     x = np.asarray(runtime, dtype=np.float64).ravel()
     r, mid = round_f64_array(np.asarray(s, dtype=np.float64).ravel(), fmt)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-DTYPES = ["float64", "float32", "float16", "bfloat16"]
+from bridge import DTYPES
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
