@@ -205,6 +205,7 @@ class Corpus:
         self._cache: dict[str, ResolvedDecl] = {}
         self._sig_cache: dict[str, tuple[list[str | None], str | None]] = {}
         self._sources: dict[str, str | None] = {}
+        self._token_texts: dict[str, list[str]] = {}  # exported text -> its token texts (locate)
 
     @classmethod
     def load(cls, exports_dir: Path) -> Corpus:
@@ -346,7 +347,11 @@ class Corpus:
         cursor = [0]
 
         def locate(text: str) -> tuple[str, int, int]:
-            want = [t[1] for t in tokenize(text)[0] if t[0] != DOC_COMMENT]
+            want = self._token_texts.get(text)
+            if want is None:  # binder types and statements repeat: tokenize each text once
+                if len(self._token_texts) >= 1 << 16:
+                    self._token_texts.clear()
+                want = self._token_texts[text] = [t[1] for t in tokenize(text)[0] if t[0] != DOC_COMMENT]
             if not want:
                 return text, *fallback_pos
             k = _find_seq(texts, want, cursor[0])
