@@ -104,6 +104,15 @@ def test_anonymous_instance_names_follow_leans_name_generator() -> None:
         end Demo
         """), "Demo/Box.lean", "Demo.Box")
     assert [d.name for d in v.declarations if d.kind == "instance"] == ["Demo.Box.instRepr"]
+    # a named argument is named when it is a type (Lean visits type arguments even when implicit)
+    n = read_module(textwrap.dedent(
+        """
+        def BuildM (α : Type) : Type → Type := StateM α
+        class Ops (m : Type → Type) (α : Type) where
+          zero : m α
+        instance [Inhabited α] : Ops (m := BuildM α) (α := α) := ⟨pure default⟩
+        """), "Demo/Ops.lean", "Demo.Ops")
+    assert [d.name for d in n.declarations if d.kind == "instance"] == ["instOpsBuildMOfInhabited"]
 
 
 def test_statement_that_starts_with_an_absolute_value_and_inductives_without_where() -> None:

@@ -90,6 +90,12 @@ def sx(t: object) -> str:
     ("x <<< 8 ||| y >>> 2", "((x <<< 8) ||| (y >>> 2))"),
     ("!xs.contains x && b", "((!(xs.contains x)) && b)"),
     ("p ^^ q || r", "((p ^^ q) || r)"),
+    # applicative and monadic operators
+    ("f <$> x <*> y", "((f <$> x) <*> y)"),
+    ("a *> b *> c", "(a *> (b *> c))"),
+    ("a <* b <* c", "((a <* b) <* c)"),
+    ("xs <&> f >>= g", "((xs <&> f) >>= g)"),
+    ("f >=> g >=> h", "(f >=> (g >=> h))"),
 ])
 def test_precedence(src: str, want: str) -> None:
     assert sx(parse_term(src)) == want
@@ -143,6 +149,10 @@ def test_shapes_met_in_real_files() -> None:
     lam = sub.args[0].value
     assert lam.binders[0].names == ["l"] and sx(lam.binders[0].type) == "(Layer σ)"
     assert sx(parse_term("{ x | 0 < x }").fn) == "setOf"  # type: ignore[attr-defined]
+    # a term macro applied to a list is no index
+    mac = parse_term("shape![b, n, d]")
+    assert isinstance(mac, App) and sx(mac.fn) == "shape!" and isinstance(mac.args[0].value, ListLit)
+    assert isinstance(parse_term("xs[i]!"), Index)
     # `.ctor ..` patterns
     alts = parse_term("| .relu .. => 1\n| .concat a .. => 2")
     assert isinstance(alts, Alternatives) and [len(a.patterns[0].args) for a in alts.alts] == [1, 2]

@@ -128,7 +128,9 @@ class _Namer:
         if isinstance(t, tn.App):
             out = self.name(t.fn)
             for a in t.args:
-                if a.name is None:
+                # a named argument counts when it is a type or type former (Lean visits those
+                # even when implicit): here, when its head is a capitalised constant
+                if a.name is None or _type_like(a.value):
                     out += self.name(a.value)
             return out
         if isinstance(t, tn.Arrow):
@@ -178,6 +180,11 @@ class _Namer:
 
 class _Unknown(Exception):
     """A term shape this approximation does not print: fall back to the constants written."""
+
+
+def _type_like(t: tn.Term) -> bool:
+    head = t.fn if isinstance(t, tn.App) else t
+    return isinstance(head, tn.Ident) and head.name.rsplit(".", 1)[-1][:1].isupper()
 
 
 def _idents(text: str) -> set[str]:

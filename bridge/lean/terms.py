@@ -173,14 +173,14 @@ BINOPS: dict[str, tuple[int, str]] = {
     ">": (50, "n"), "≤": (50, "n"), "≥": (50, "n"), "<=": (50, "n"), ">=": (50, "n"),
     "∈": (50, "n"), "∉": (50, "n"), "⊆": (50, "n"), "⊂": (50, "n"), "⊇": (50, "n"),
     "⊃": (50, "n"), "∣": (50, "n"), "≈": (50, "n"), "≡": (50, "n"), "≅": (50, "n"),
-    ">>=": (55, "l"), "|||": (55, "l"), "^^^": (58, "l"), "&&&": (60, "l"), "<*>": (60, "l"), ">>": (60, "l"),
+    ">>=": (55, "l"), ">=>": (55, "r"), "<=<": (55, "r"), "|||": (55, "l"), "^^^": (58, "l"), "&&&": (60, "l"), "<*>": (60, "l"), "<*": (60, "l"), "*>": (60, "r"), ">>": (60, "l"),
     "++": (65, "l"), "+": (65, "l"), "-": (65, "l"), "∪": (65, "l"),
     "::": (67, "r"),
     "*": (70, "l"), "/": (70, "l"), "%": (70, "l"), "⊙": (70, "l"), "∩": (70, "l"),
     "\\": (70, "l"), "⊗": (70, "l"),
     "•": (73, "r"),
     "^": (75, "r"), "▸": (75, "r"), "<<<": (75, "l"), ">>>": (75, "l"),
-    "∘": (90, "r"), "<$>": (100, "r"),
+    "∘": (90, "r"), "<$>": (100, "r"), "<&>": (100, "l"),
 }
 # prefix op -> precedence its argument is parsed at
 PREFIX: dict[str, int] = {"¬": 40, "-": 75, "↑": MAX, "!": 40, "←": 0, "√": MAX, "⇑": MAX, "∑'": 67}
@@ -591,6 +591,14 @@ class _Parser:
                         res = _b(Proj, term=res, field=part, **self.node_at(start))
                     continue
                 return res
+            if s == "[" and self.adjacent(k) and isinstance(res, Ident) and res.name.endswith("!"):
+                # `shape![a, b]`: a term macro applied to a bracketed list, not `xs[i]`
+                items, ok, o, c = self.group(lambda: self.comma_list())
+                if not ok:
+                    return _b(App, fn=res, args=[_b(Arg, value=self.unparsed(o, c + 1, "bad macro list"),
+                                                    **self.node_at(k))], **self.node_at(start))
+                lst = _b(ListLit, items=items, **self.node_at(k))
+                return _b(App, fn=res, args=[_b(Arg, value=lst, **self.node_at(k))], **self.node_at(start))
             if s == "[" and self.adjacent(k):
                 idx, ok, o, c = self.group(lambda: self.expr(0))
                 if not ok or idx is None:
