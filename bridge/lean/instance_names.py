@@ -19,7 +19,7 @@ name (`EXTERNAL`). Unknown shapes fall back to the constants written in the type
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from bridge.lean import term_nodes as tn
 from bridge.lean.terms import parse_term
@@ -207,7 +207,7 @@ def _suffix(module: str) -> str:
 
 
 def instance_name(typ: str, binders: Sequence[tuple[list[str], str | None, str]], namespace: str,
-                  module: str, local: set[str], variables: set[str] = frozenset()) -> str:  # type: ignore[assignment]
+                  module: str, local: set[str], variables: Iterable[str] = ()) -> str:
     """The short name (without namespace) Lean gives `instance <binders> : <typ>`.
 
     `binders`: the instance's own binder groups as (names, type text, info); `namespace`: the

@@ -16,6 +16,7 @@ import functools
 import hashlib
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -759,7 +760,7 @@ class _ModuleReader:
 
     def full_name(
         self, short: str, kind: str, anonymous: bool, typ: str | None, tok: Token, parent: str | None,
-        binders: list[Binder] = [],  # noqa: B006 - read only
+        binders: Sequence[Binder] = (),
     ) -> str:
         short = normalize_name(short)
         if parent:
