@@ -40,7 +40,9 @@ def add_parser(sub: Any) -> None:
     c.add_argument("--spec", metavar="NAME", default="Proofs.Autograd.Algebra.SGD.step",
                    help="spec for --optimizer (default Proofs.Autograd.Algebra.SGD.step)")
     c.add_argument("--model", metavar="MODULE:FACTORY",
-                   help="check scalarLoss_grad_correct on factory() -> (model, inputs, loss_fn)")
+                   help="check scalarLoss_grad_correct on factory() -> (model, inputs, loss_fn); the model "
+                        "and inputs are moved to each device and dtype, loss_fn(out) must move its targets "
+                        "with .to(out)")
     c.add_argument("--exports", default="lean_exports", metavar="DIR", help="for doc/source links")
     c.add_argument("--generated", default="generated", metavar="DIR", help="generated references")
     c.set_defaults(func=run)
@@ -128,28 +130,30 @@ def run(args: argparse.Namespace, specs: Any = None) -> int:
                 # Mutants are judged where the unmutated runtime passes (no edge values, one case:
                 # torch's own expected deviations would otherwise "catch" every mutant).
                 mopts = dataclasses.replace(opts, edge=False, cases=1)
-                clean = {dt: check_binding(specs, b, impl, "cpu", dt, "float", mopts).verdict
-                         for dt in ("float32", "float64")}
-                for m in MUTANTS:
-                    if not applicable(m, b):
-                        continue
-                    for dt in ("float32", "float64"):
-                        r = check_binding(specs, b, impl, "cpu", dt, "float", mopts,
-                                          factory=m.wrap(torch_factory(b, impl)), mutant=m.name)
-                        r.status = "caught" if r.verdict in ("violation", "error") else "MISSED"
-                        if clean[dt] in ("violation", "error"):
-                            r.status = "MISSED"  # inconclusive: the unmutated runtime fails here too
-                            r.error = r.error or "inconclusive: the unmutated runtime violates on these cases"
-                        rows.append(r)
+                for dev in opts.devices:
+                    clean = {dt: check_binding(specs, b, impl, dev, dt, "float", mopts).verdict
+                             for dt in ("float32", "float64")}
+                    for m in MUTANTS:
+                        if not applicable(m, b):
+                            continue
+                        for dt in ("float32", "float64"):
+                            r = check_binding(specs, b, impl, dev, dt, "float", mopts,
+                                              factory=m.wrap(torch_factory(b, impl)), mutant=m.name)
+                            r.status = "caught" if r.verdict in ("violation", "error") else "MISSED"
+                            if clean[dt] in ("violation", "error"):
+                                r.status = "MISSED"  # inconclusive: the unmutated runtime fails here too
+                                r.error = r.error or "inconclusive: the unmutated runtime violates on these cases"
+                            rows.append(r)
             from bridge.runtimes.torch_autograd import AUTOGRAD_MUTANTS
             from bridge.runtimes.torch_autograd import check_model as _check_model
             for mname, target, mfac in AUTOGRAD_MUTANTS:
                 if args.binding and target not in args.binding:
                     continue
-                for dt in ("float32", "float64"):
-                    r = _check_model(mfac, "cpu", dt, args.seed, name=target, cases=opts.cases, mutant=mname)
-                    r.status = "caught" if r.verdict in ("violation", "error") else "MISSED"
-                    rows.append(r)
+                for dev in opts.devices:
+                    for dt in ("float32", "float64"):
+                        r = _check_model(mfac, dev, dt, args.seed, name=target, cases=opts.cases, mutant=mname)
+                        r.status = "caught" if r.verdict in ("violation", "error") else "MISSED"
+                        rows.append(r)
     except (ReferenceUnavailable, ImportError) as exc:
         print(f"{err} {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -25,6 +25,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="collect the torchlean-bridge check cases as tests")
     g.addoption("--torchlean-binding", action="append", metavar="NAME", help="only these bindings (repeatable)")
     g.addoption("--torchlean-dtype", action="append", choices=DTYPES, help="only these dtypes (repeatable)")
+    g.addoption("--torchlean-device", action="append", choices=("cpu", "cuda"),
+                help="only these devices (repeatable; default cpu, and cuda when a GPU is present)")
     g.addoption("--torchlean-bindings", metavar="FILE", help="bindings JSON (default: the shipped file)")
     g.addoption("--torchlean-generated", metavar="DIR", help="generated references (default: ini or ./generated)")
     parser.addini("torchlean_check", "collect the torchlean-bridge check cases", type="bool", default=False)
@@ -94,7 +96,10 @@ def _cases(config: pytest.Config) -> Iterator[tuple[str, str, Callable[[], Any]]
     bindings = load_bindings(Path(bfile) if bfile else None)
     if not bfile:
         bindings += discover_bindings()
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    devices = config.getoption("--torchlean-device") or ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    if "cuda" in devices and not torch.cuda.is_available():
+        raise pytest.UsageError("--torchlean-device cuda: torch.cuda.is_available() is False on this machine "
+                                "(drop the option to check the CPU only)")
     opts = CheckOptions(devices=devices, dtypes=list(dtypes), cases=1)
     specs = GeneratedSpecs(gen_dir)
     for b, impl, dev, dt, lk in plan(bindings, opts, only):

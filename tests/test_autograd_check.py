@@ -94,7 +94,7 @@ class _Scalars(torch.nn.Module):
 def _scalars_factory(broken: bool = False) -> Any:
     torch.manual_seed(11)
     x, y = torch.randn(4, 6), torch.randn(4, 6)
-    return _Scalars(broken), (x,), lambda out: torch.nn.functional.mse_loss(out, y)
+    return _Scalars(broken), (x,), lambda out: torch.nn.functional.mse_loss(out, y.to(out))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -163,7 +163,7 @@ def test_training_mode_dropout_and_batchnorm() -> None:
         nn = torch.nn
         model = nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Dropout(0.5), nn.Linear(16, 4), nn.BatchNorm1d(4))
         x, y = torch.randn(6, 8), torch.randn(6, 4)
-        return model.train(), (x,), lambda out: nn.functional.mse_loss(out, y)
+        return model.train(), (x,), lambda out: nn.functional.mse_loss(out, y.to(out))
     row = check_model(factory, "cpu", "float32", name="autograd/train-mode", cases=3)
     assert row.verdict in ("exact", "rounding"), (row.error, row.first)
 
@@ -279,7 +279,8 @@ def _plugin_args() -> list[str]:
     from importlib.metadata import entry_points
 
     loaded = any(ep.value == "bridge.pytest_plugin" for ep in entry_points(group="pytest11"))
-    return [] if loaded else ["-p", "bridge.pytest_plugin"]
+    # the CPU rows only: with a GPU present the plugin would add the CUDA rows (tests/test_cuda.py)
+    return ["--torchlean-device", "cpu"] + ([] if loaded else ["-p", "bridge.pytest_plugin"])
 
 
 def test_pytest_plugin_is_opt_in(pytester: pytest.Pytester) -> None:
@@ -314,6 +315,10 @@ def test_pytest_plugin_fails_on_a_violation(pytester: pytest.Pytester) -> None:
     assert "Proofs.Autograd.Algebra.SGD.step: bad/default cpu float32: violation" in res.stdout.str()
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_cuda_model() -> None:
-    assert check_model(MODELS["autograd/mlp-mse"], "cuda", "float32").verdict != "violation"
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU error")
+def test_pytest_plugin_cuda_without_gpu_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    args = [a for a in _plugin_args() if a not in ("--torchlean-device", "cpu")]
+    res = pytester.runpytest(*args, "--torchlean-check", "--torchlean-device", "cuda",
+                             "--torchlean-generated", str(GEN))
+    assert res.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--torchlean-device cuda: torch.cuda.is_available() is False" in res.stderr.str()

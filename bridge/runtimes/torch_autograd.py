@@ -51,7 +51,7 @@ def mlp_mse() -> tuple[nn.Module, tuple[Any, ...], Callable[[Any], torch.Tensor]
     model = nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 4))
     g = _gen(12)
     x, y = torch.randn(6, 8, generator=g), torch.randn(6, 4, generator=g)
-    return model, (x,), lambda out: nn.functional.mse_loss(out, y.to(out.dtype))
+    return model, (x,), lambda out: nn.functional.mse_loss(out, y.to(out))
 
 
 class ConvNet(nn.Module):
@@ -70,7 +70,7 @@ def conv_ce() -> tuple[nn.Module, tuple[Any, ...], Callable[[Any], torch.Tensor]
     model = ConvNet()
     g = _gen(22)
     x, y = torch.randn(3, 2, 6, 6, generator=g), torch.randint(0, 5, (3,), generator=g)
-    return model, (x,), lambda out: nn.functional.cross_entropy(out, y)
+    return model, (x,), lambda out: nn.functional.cross_entropy(out, y.to(out.device))
 
 
 class Block(nn.Module):
@@ -99,7 +99,7 @@ def transformer_block() -> tuple[nn.Module, tuple[Any, ...], Callable[[Any], tor
     model = Block()
     g = _gen(32)
     x, y = torch.randn(2, 4, 16, generator=g), torch.randn(2, 4, 16, generator=g)
-    return model, (x,), lambda out: nn.functional.mse_loss(out, y.to(out.dtype))
+    return model, (x,), lambda out: nn.functional.mse_loss(out, y.to(out))
 
 
 class Shared(nn.Module):
@@ -125,7 +125,7 @@ def shared_param() -> tuple[nn.Module, tuple[Any, ...], Callable[[Any], torch.Te
     model = Shared()
     g = _gen(42)
     x, y = torch.randn(5, 8, generator=g), torch.randn(5, 8, generator=g)
-    return model, (x,), lambda out: nn.functional.mse_loss(out, y.to(out.dtype))
+    return model, (x,), lambda out: nn.functional.mse_loss(out, y.to(out))
 
 
 MODELS: dict[str, ModelFactory] = {
