@@ -92,6 +92,17 @@ def _hyper(rec: StepRecord, conv: str, fmt: FloatFormat) -> dict[str, Any]:
     return out
 
 
+STATELESS = ("tlist_step", "tensor_update")
+
+
+def stateless_call(ref: Callable[..., Any], kind: str, params: list[Any], grads: list[Any], lr: Any) -> list[Any]:
+    """The reference of a stateless binding on parameter and gradient lists: `step params grads lr`
+    over the whole list (`tlist_step`) or `update lr p g` per tensor (`tensor_update`)."""
+    if kind == "tlist_step":
+        return list(ref(params, grads, lr))
+    return [ref(lr, p, g) for p, g in zip(params, grads)]
+
+
 def evaluate(specs: SpecProvider, binding: Binding, domain: Domain, rec: StepRecord, hyper: dict[str, Any],
              t: int, sel: Callable[[torch.Tensor], torch.Tensor] = lambda x: x,
              only: int | None = None) -> dict[str, list[Any]]:
@@ -107,11 +118,8 @@ def evaluate(specs: SpecProvider, binding: Binding, domain: Domain, rec: StepRec
     ten = [domain.tensor(conv(sel(rec.params_in[i]))) for i in ids]
     grd = [domain.tensor(conv(sel(rec.grads[i]))) for i in ids]
     state_in = {b: [rec.state_in[b][i] for i in ids] for b in binding.buffers}
-    if binding.kind == "tlist_step":
-        return {"p": list(ref(ten, grd, domain.scalar(hyper["lr"])))}
-    if binding.kind == "tensor_update":
-        lr = domain.scalar(hyper["lr"])
-        return {"p": [ref(lr, p, g) for p, g in zip(ten, grd)]}
+    if binding.kind in STATELESS:
+        return {"p": stateless_call(ref, binding.kind, ten, grd, domain.scalar(hyper["lr"]))}
     State = specs.structure(binding.state or "", domain)
     out: dict[str, list[Any]] = {"p": [], **{b: [] for b in binding.buffers}}
     for i, (p, g) in enumerate(zip(ten, grd)):
@@ -322,7 +330,19 @@ def _fast_f32(specs: SpecProvider, binding: Binding, rec: StepRecord, fmt: Float
         s = evaluate(memo, binding, f64, sub, hyper, t)["p"][0]
         return s if isinstance(s, torch.Tensor) else torch.as_tensor(s, dtype=torch.float64)
 
-    found = fast_exact.suspects(rec.params_out, spec_f64)
+    found = None
+    if binding.kind in STATELESS and fast_exact.use_fused(sum(int(x.numel()) for x in rec.params_out)):
+        ref = memo.reference(binding.spec, f64)
+        lr = f64.scalar(hyper["lr"])
+        kernel = fast_exact.fused_kernel((getattr(ref, "func", ref), binding.kind),
+                                         lambda p, g, lr: stateless_call(ref, binding.kind, [p], [g], lr)[0])
+
+        def any_off(group: list[tuple[int, int, int]]) -> bool:
+            return kernel(*(fast_exact.flat_slices(ts, group) for ts in (rec.params_in, rec.grads, rec.params_out)), lr)
+
+        found = fast_exact.fused_suspects(rec.params_out, spec_f64, any_off)
+    if found is None:
+        found = fast_exact.suspects(rec.params_out, spec_f64)
     parts: list[tuple[Comparison, str, int, int | None]] = []
     for i, x in enumerate(rec.params_out):
         n = int(x.numel())

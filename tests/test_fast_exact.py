@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,114 @@ def test_window_test_on_midpoints_and_neighbours() -> None:
             assert bool((~m <= ok).all())
     assert fast_exact.off_mask(torch.tensor([0.0], dtype=torch.float64), torch.tensor([0.0])) is None
     assert fast_exact.off_mask(torch.tensor([math.nan], dtype=torch.float64), torch.tensor([math.nan])) is not None
+
+
+# ------------------------------------------------------------------ the fused kernel (torch.compile)
+
+
+# torch.compile's CPU backend needs a C++ compiler (the README's machines have gcc); without one
+# the check falls back to the eager path, which test_without_a_compiler_... covers
+needs_cxx = pytest.mark.skipif(not any(shutil.which(c) for c in ("g++", "c++", "clang++")),
+                               reason="torch.compile needs a C++ compiler")
+
+
+def _fused_setup(monkeypatch: pytest.MonkeyPatch, mode: str = "on") -> None:
+    # small thresholds: the 700-element tensor is a group alone, the 15-element one is packed
+    monkeypatch.setattr(fast_exact, "FUSED_SMALL", 256)
+    monkeypatch.setattr(fast_exact, "FUSED_MIN", 8)
+    monkeypatch.setitem(fast_exact._state, "mode", mode)
+    monkeypatch.setitem(fast_exact._state, "broken", "")
+
+
+@needs_cxx
+def test_fused_kernel_flags_exactly_the_groups_off_mask_flags() -> None:
+    from bridge.vocab.domains import TorchDomain
+
+    d64 = TorchDomain(torch.float64, "cpu")
+    ref = SPECS.reference("Proofs.Autograd.Algebra.SGD.step", d64)
+    kernel = fast_exact.fused_kernel(("test", ref.func), lambda p, g, lr: ref([p], [g], lr)[0])  # type: ignore[attr-defined]
+    seen = set()
+    for seed, lr in ((0, 0.5), (1, 0.01)):
+        params, grads = _inputs(seed, lr)
+        lr64 = d64.scalar(float(torch.tensor(lr, dtype=torch.float32)))
+        for out in _variants(params, grads, lr, seed):
+            for p, g, x in zip(params, grads, out):
+                p, g, x = p.reshape(-1), g.reshape(-1), x.reshape(-1)
+                eager = fast_exact.off_mask(ref([p.double()], [g.double()], lr64)[0], x) is not None
+                assert kernel(p, g, x, lr64) == eager
+                seen.add(eager)
+            # element by element over the special values and midpoints (each repeated: a group of 2)
+            p, g, x = params[0][:300], grads[0][:300], out[0][:300]
+            for j in range(300):
+                pj, gj, xj = p[j].repeat(2), g[j].repeat(2), x[j].repeat(2)
+                eager = fast_exact.off_mask(ref([pj.double()], [gj.double()], lr64)[0], xj) is not None
+                assert kernel(pj, gj, xj, lr64) == eager, (j, pj[0].item(), gj[0].item(), xj[0].item())
+    assert seen == {True, False}  # both answers occur: a kernel that always flags would fail here
+
+
+@needs_cxx
+@pytest.mark.parametrize("name", ["sgd-step", "sgd-update"])
+def test_fused_path_gives_the_eager_verdicts(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    binding = SGD[name]
+    _fused_setup(monkeypatch)
+    calls: list[int] = []
+    real = fast_exact.fused_suspects
+
+    def counting(*a: object, **k: object) -> object:
+        calls.append(1)
+        return real(*a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fast_exact, "fused_suspects", counting)
+    verdicts = set()
+    for seed, lr in ((0, 0.5), (1, 0.01)):
+        params, grads = _inputs(seed, lr)
+        for out in _variants(params, grads, lr, seed):
+            rec = StepRecord(0, params, grads, {}, out, {}, {"lr": lr})
+            fused = check_step(SPECS, binding, rec, F32, "alpha", 0)
+            assert not fast_exact._state["broken"]
+            with monkeypatch.context() as m:
+                m.setitem(fast_exact._state, "mode", "off")
+                _same(fused, check_step(SPECS, binding, rec, F32, "alpha", 0))
+            verdicts.add(fused[0].verdict)
+    assert calls and verdicts >= {"exact", "rounding", "violation"}
+
+
+def test_without_a_compiler_the_eager_path_answers_with_one_warning(monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    _fused_setup(monkeypatch)
+
+    def broken(*_: object) -> object:
+        def kernel(*__: object) -> object:
+            raise RuntimeError("InductorError: no working C++ compiler found")
+        return kernel
+
+    monkeypatch.setattr(fast_exact, "fused_kernel", broken)
+    params, grads = _inputs(0, 0.01)
+    outs = _variants(params, grads, 0.01, 0)
+    recs = [StepRecord(0, params, grads, {}, out, {}, {"lr": 0.01}) for out in (outs[0], outs[3])]
+    got = [check_step(SPECS, SGD["sgd-step"], r, F32, "alpha", 0) for r in recs]
+    err = capsys.readouterr().err
+    assert err.count("fused check kernel is unavailable (RuntimeError: InductorError") == 1
+    assert fast_exact._state["broken"]
+    monkeypatch.setitem(fast_exact._state, "mode", "off")
+    for r, g in zip(recs, got):
+        _same(g, check_step(SPECS, SGD["sgd-step"], r, F32, "alpha", 0))
+
+
+def test_auto_mode_compiles_once_enough_was_checked_eagerly(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fused_setup(monkeypatch, "auto")
+    monkeypatch.setattr(fast_exact, "COMPILE_AFTER", 1000)
+    monkeypatch.setitem(fast_exact._state, "eager", 0)
+    assert [fast_exact.use_fused(n) for n in (700, 700, 5)] == [False, False, True]
+    monkeypatch.setitem(fast_exact._state, "mode", "off")
+    assert not fast_exact.use_fused(10**9)
+    with pytest.raises(ValueError, match="auto, on, off"):
+        fast_exact.set_compile("sometimes")
+
+
+def test_fused_groups_cover_every_element_once() -> None:
+    sizes = [5, 300, 1, 0, 1024, 7, 255, 256]
+    groups = list(fast_exact.fused_groups(sizes, 256))
+    got = [(i, j) for grp in groups for i, a, b in grp for j in range(a, b)]
+    assert sorted(got) == [(i, j) for i, n in enumerate(sizes) for j in range(n)]
+    assert [(1, 0, 300)] in groups and [(4, 0, 1024)] in groups  # large tensors alone, uncut

@@ -1,7 +1,8 @@
 """Benchmark the checker against the runtime it checks (issue 5, part I).
 
 1. Checking `Proofs.Autograd.Algebra.SGD.step` on a ResNet-50-sized parameter list (161 tensors,
-   ~25.6 M float32 parameters, CPU) — the exact, sound fast path of bridge.check — versus one
+   ~25.6 M float32 parameters, CPU) — the exact, sound fast path of bridge.check, with the fused
+   kernel (torch.compile, `--compile on`) and eagerly (`--compile off`) — versus one
    `torch.optim.SGD.step` on the same list. Target: ratio <= 5.
 2. The scalarLoss_grad_correct check (jvp versus backward, bridge.runtimes.torch_autograd.measure)
    versus one forward+backward of the same model. Target: ratio <= 3.
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import torch
 
+from bridge import fast_exact
 from bridge.bindings import load_bindings
 from bridge.check import GeneratedSpecs, check_step
 from bridge.numerics import format_of
@@ -55,7 +57,10 @@ def median_time(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(ts)
 
 
-def bench_sgd(repeat: int, profile: bool) -> tuple[float, float]:
+def bench_sgd(repeat: int, profile: bool) -> dict[str, float]:
+    """Medians of one torch.optim.SGD.step, the eager check and the fused check (torch.compile,
+    bridge.fast_exact), taking turns within each repetition; `first_fused`: the first fused check
+    of the process, compilation included (inductor's disk cache may shorten it on a re-run)."""
     shapes = resnet50_shapes()
     g = torch.Generator().manual_seed(0)
     params = [torch.randn(s, generator=g) for s in shapes]
@@ -66,8 +71,6 @@ def bench_sgd(repeat: int, profile: bool) -> tuple[float, float]:
     for p, gr in zip(work, grads):
         p.grad = gr
     opt = torch.optim.SGD(work, lr=0.01)  # foreach on CPU lists, torch's default
-    with torch.no_grad():
-        t_torch = median_time(opt.step, repeat)
     # the record of one step, as the checker sees it
     fresh = [p.clone() for p in params]
     for p, gr in zip(fresh, grads):
@@ -80,19 +83,34 @@ def bench_sgd(repeat: int, profile: bool) -> tuple[float, float]:
     specs = GeneratedSpecs(Path("generated"))
     fmt = format_of("float32")
 
-    def run() -> None:
+    def run(mode: str) -> None:
+        fast_exact.set_compile(mode)
         c, _ = check_step(specs, binding, rec, fmt, "alpha", 0)
         assert c.verdict in ("exact", "rounding"), c
         if c.n_off > 1000:  # each element not bitwise exact is judged with Fractions (slow)
             print(f"note: {c.n_off} elements not bitwise exact; the check is dominated by their exact judgement",
                   flush=True)
 
-    run()  # warm-up (module loading)
+    run("off")  # warm-up (module loading)
+    t0 = time.perf_counter()
+    run("on")
+    first_fused = time.perf_counter() - t0
+    if fast_exact._state["broken"]:
+        print(f"note: no fused kernel here ({fast_exact._state['broken']}); 'fused' is the eager path", flush=True)
     if profile:
-        cProfile.runctx("run()", globals(), {"run": run}, "/tmp/bench_check.prof")
-        pstats.Stats("/tmp/bench_check.prof").sort_stats("cumtime").print_stats(15)
-    t_check = median_time(run, repeat)
-    return t_check, t_torch
+        for mode in ("off", "on"):
+            cProfile.runctx("run(mode)", globals(), {"run": run, "mode": mode}, "/tmp/bench_check.prof")
+            pstats.Stats("/tmp/bench_check.prof").sort_stats("cumtime").print_stats(15)
+    fns: dict[str, Callable[[], object]] = {"step": opt.step, "eager": partial(run, "off"), "fused": partial(run, "on")}
+    ts: dict[str, list[float]] = {k: [] for k in fns}
+    with torch.no_grad():
+        for _ in range(repeat):
+            for k, fn in fns.items():
+                t0 = time.perf_counter()
+                fn()
+                ts[k].append(time.perf_counter() - t0)
+    fast_exact.set_compile("auto")
+    return {**{k: statistics.median(v) for k, v in ts.items()}, "first_fused": first_fused}
 
 
 def wide_mlp() -> tuple[torch.nn.Module, tuple[torch.Tensor, ...], Callable[[torch.Tensor], torch.Tensor]]:
@@ -169,9 +187,11 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     if not args.autograd_only:
-        t_check, t_torch = bench_sgd(args.repeat, args.profile)
-        print(f"SGD check median {t_check * 1e3:.1f} ms; torch.optim.SGD.step median {t_torch * 1e3:.1f} ms; "
-              f"ratio {t_check / t_torch:.2f} (target <= 5)", flush=True)
+        t = bench_sgd(args.repeat, args.profile)
+        print(f"torch.optim.SGD.step median {t['step'] * 1e3:.1f} ms; SGD check, fused kernel median "
+              f"{t['fused'] * 1e3:.1f} ms, ratio {t['fused'] / t['step']:.2f} (target <= 5; first fused check, "
+              f"compilation included: {t['first_fused']:.1f} s); eager median {t['eager'] * 1e3:.1f} ms, ratio "
+              f"{t['eager'] / t['step']:.2f}", flush=True)
     baseline = load_baseline(args.baseline) if args.baseline else None
     for name, t_chk, t_ref, t_old in bench_autograd(args.repeat, baseline):
         old = "" if t_old is None else f"; baseline {t_old * 1e3:.2f} ms, ratio {t_old / t_ref:.2f}"
