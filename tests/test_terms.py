@@ -225,3 +225,32 @@ def test_never_raises_mutated_fixture(k: int, at: int, cut: int, junk: str) -> N
     text = _SAMPLE[k]
     a = at % max(1, len(text))
     parse_term(text[a : a + cut] + junk + text[a + cut : a + 2 * cut])
+
+
+def test_the_parse_cache_hands_out_what_a_direct_parse_gives() -> None:
+    # first sight (parsed in place), second (parsed, stored, copied), later (copied): the same tree,
+    # positions shifted to where the text stands, and a fresh object every time
+    from bridge.exports import load_exports
+    from bridge.lean import terms
+    from bridge.resolve import walk
+
+    _, modules = load_exports(Path(__file__).resolve().parents[1] / "lean_exports")
+    texts = sorted({t for m in modules for d in m.declarations
+                    for t in [b.type for b in d.binders] + [d.type, d.value] if t})
+    multi = [t for t in texts if "\n" in t]
+    assert len(texts) > 200 and multi
+    terms.clear_cache()
+    for text in texts:
+        seen = []
+        for line, column in ((1, 1), (7, 3), (7, 3), (40, 1), (3, 3)):
+            tree = parse_term(text, line, column)
+            direct = terms._parse(text, tokenize(text)[0], line, column)[0]
+            assert tree.model_dump() == direct.model_dump(), (text, line, column)
+            assert all(tree is not other for other in seen)
+            seen.append(tree)
+            for node in walk(tree):  # as the resolver does: fill the tree in place
+                if isinstance(node, Ident):
+                    node.target = "mutated"
+    assert terms._CACHE and terms._SEEN
+    terms.clear_cache()
+    assert not terms._CACHE and not terms._SEEN

@@ -5,8 +5,8 @@ Extraction runs once (not timed here; see tools/bench_extract.py). Then, --repea
 this one run, medians reported:
   parse         parse_term on every binder type, statement and body text of the export
                 (parse_term caches trees by text; repeated texts cost a copy of the tree)
-  parse, cold   the same with that cache emptied before every call: what a corpus without
-                repeated texts costs per text
+  parse, cold   the same with that cache emptied before every call (terms.clear_cache): what
+                a corpus without repeated texts costs per text
   load          Corpus.load's reading and validation of the export JSON (bridge.exports);
                 extraction has the modules in memory already and does not pay this
   resolve       Corpus(modules) + resolved() for every declaration (parsing included, cold
@@ -57,17 +57,17 @@ def main() -> None:
         stats: Counter[str] = Counter()
         decls = 0
         for _ in range(args.repeat):
-            terms._CACHE.clear()
+            terms.clear_cache()
             t0 = time.perf_counter()
             for t in texts:
                 parse_term(t)
             parse_s.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             for t in texts:
-                terms._CACHE.clear()
+                terms.clear_cache()
                 parse_term(t)
             cold_s.append(time.perf_counter() - t0)
-            terms._CACHE.clear()
+            terms.clear_cache()
             t0 = time.perf_counter()
             index, loaded = load_exports(out)
             load_s.append(time.perf_counter() - t0)
