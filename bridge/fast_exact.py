@@ -202,8 +202,11 @@ def fused_suspects(runtime: Sequence[torch.Tensor], spec_f64: Callable[[list[tup
         print(f"torchlean-bridge: the fused check kernel is unavailable ({_state['broken']}); "
               "checking eagerly (--compile off silences this)", file=sys.stderr)
         return None
-    for group in flagged:  # rare: the eager test finds the elements, a CHUNK at a time
-        for i, a, b in group:
+    for group in flagged:  # small groups, or (rarely) off ones: the eager test finds the elements
+        if sum(b - a for _, a, b in group) <= CHUNK:
+            _add_hits(found, runtime, spec_f64, group)
+            continue
+        for i, a, b in group:  # a CHUNK at a time, as suspects() does
             for start in range(a, b, CHUNK):
                 _add_hits(found, runtime, spec_f64, [(i, start, min(start + CHUNK, b))])
     return {i: torch.cat(v).sort().values for i, v in found.items()}
