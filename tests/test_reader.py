@@ -396,6 +396,36 @@ def test_end_mismatch_is_reported() -> None:
     assert any("does not match namespace 'A'" in d.message for d in m.diagnostics)
 
 
+def test_a_compound_namespace_is_one_scope_per_component() -> None:
+    # as Lean: `end Interval` closes the innermost component of `namespace TorchLean.Floats.Interval`
+    m = read(
+        """\
+        namespace TorchLean.Floats.Interval
+        def a : Nat := 1
+        end Interval
+        def b : Nat := 2
+        end TorchLean.Floats
+        def c : Nat := 3
+        section S.T
+        variable (n : Nat)
+        def d : Nat := n
+        end S.T
+        namespace P.Q
+        def e : Nat := 4
+        end Q
+        end P
+        def f : Nat := 5
+        """
+    )
+    assert [d.name for d in m.declarations] == ["TorchLean.Floats.Interval.a", "TorchLean.Floats.b", "c", "d",
+                                                "P.Q.e", "f"]
+    assert m.diagnostics == []
+    bad = read("namespace A.B\nend A\nnamespace C\nend X.C\nend\n")
+    assert [d.message for d in bad.diagnostics] == [
+        "'end A' does not match namespace 'B' (expected 'end B')",
+        "'end X.C' closes more scopes than are open", "'end' closes nothing"]
+
+
 def test_layout_sensitive_types_keep_their_line_breaks() -> None:
     """`let x := v` ends at the line break: joining the lines would make `v` swallow the body."""
     mod = read("""
@@ -410,3 +440,43 @@ def test_layout_sensitive_types_keep_their_line_breaks() -> None:
         """)
     assert decl(mod, "t").type == "∀ x,\n      let y := f x\n      y = y"
     assert decl(mod, "u").type == "a + b = b + a"
+
+
+def test_flattened_texts_drop_comments_and_keep_string_literals() -> None:
+    # joining the lines of a commented type would let the first `--` swallow the rest of it
+    m = read(
+        """\
+        def cell (x : Nat) :
+          (Nat ×        -- the new state
+           Nat ×        /- a gate -/
+           Nat) := (x, x, x)
+        theorem spaced (s : String) (h : s = "a  b -- c") : s.length = 8 := by
+          sorry
+        """
+    )
+    assert decl(m, "cell").type == "(Nat × Nat × Nat)"
+    assert binders(decl(m, "spaced"))[1] == (["h"], 's = "a  b -- c"', "explicit", False)
+
+
+def test_a_statement_ending_in_a_match_owns_its_alternatives() -> None:
+    # Lean parses the bars as the match's; the declaration's value is the proof after `:=`
+    m = read(
+        """\
+        theorem parity (n : Nat) :
+            match n with
+            | 0 => True
+            | _ + 1 => n ≠ 0 := by
+          cases n <;> simp
+        def isZero : Nat → Bool
+          | 0 => true
+          | _ + 1 => false
+        def pick (b : Bool) : Nat → Nat := fun
+          | 0 => 1
+          | _ => 2
+        """
+    )
+    p = decl(m, "parity")
+    assert p.type is not None and p.type.split() == "match n with | 0 => True | _ + 1 => n ≠ 0".split()
+    assert p.value_form == "term" and (p.value or "").startswith("by")
+    assert decl(m, "isZero").value_form == "alternatives"
+    assert decl(m, "pick").value_form == "term"

@@ -36,6 +36,7 @@ from bridge.lean.commands import (
     split_commands,
 )
 from bridge.lean.lexer import (
+    CHAR,
     DOC_COMMENT,
     ERROR,
     HASH_CMD,
@@ -43,6 +44,7 @@ from bridge.lean.lexer import (
     ID_REST,
     IDENT,
     MOD_DOC,
+    STRING,
     SYMBOL,
     SourceMap,
     Token,
@@ -171,9 +173,23 @@ class _ModuleReader:
         return self.flat(a, b)
 
     def flat(self, a: int, b: int, limit: int = 0) -> str:
-        # = `_WS.sub(" ", src).strip()`: str.split() and the regex's `\s` agree on what
-        # whitespace is (str.isspace), and split/join is several times faster
-        s = " ".join(self.src(a, b).split())
+        """Tokens [a, b) as written, whitespace collapsed to single spaces; comments (not tokens)
+        dropped and string literals kept as they are: joining the lines of `x × -- note` would
+        otherwise make the comment swallow the rest of the text."""
+        src = self.src(a, b)
+        if "--" in src or "/-" in src or '"' in src:
+            toks, text = self.tokens, self.text
+            parts: list[str] = []
+            for j in range(a, b):
+                if j > a and toks[j][2] > toks[j - 1][3]:
+                    parts.append(" ")
+                piece = text[toks[j][2] : toks[j][3]]
+                parts.append(piece if toks[j][0] in (STRING, CHAR) else " ".join(piece.split()))
+            s = "".join(parts)
+        else:
+            # = `_WS.sub(" ", src).strip()`: str.split() and the regex's `\s` agree on what
+            # whitespace is (str.isspace), and split/join is several times faster
+            s = " ".join(src.split())
         return s[:limit] if limit else s
 
     def find_top(self, a: int, e: int, words: frozenset[str] | set[str], bar_at_line_start: bool = False) -> int:
@@ -184,6 +200,7 @@ class _ModuleReader:
             return e  # no candidate at all (the common case for bodies): skip the scan
         depth = 0
         lets = 0
+        matching = 0  # 1: a `match` at depth 0 awaits its `with`; 2: its alternatives follow
         toks = self.tokens
         for j in range(a, e):
             t = toks[j]
@@ -203,7 +220,13 @@ class _ModuleReader:
                     continue
                 if s in words:
                     return j
-                if bar_at_line_start and s == "|" and first_on_line(toks, self.text, j) and not bars_enclose(toks, j, e):
+                if t[0] == IDENT and (s == "match" or (s == "with" and matching)):
+                    matching += 1
+                elif s == "fun" and j + 1 < e and toks[j + 1][1] == "|":
+                    matching = 2  # `fun | p => …`: the bars are the lambda's
+                # a statement ending in `match … with | …` owns those bars (as Lean parses it)
+                if (bar_at_line_start and s == "|" and matching < 2 and first_on_line(toks, self.text, j)
+                        and not bars_enclose(toks, j, e)):
                     return j
         return e
 
@@ -357,26 +380,34 @@ class _ModuleReader:
 
     # ---- scopes ----------------------------------------------------------
     def open_frame(self, kind: str, head: int, b: int) -> None:
+        # As Lean: `namespace A.B` (or `section A.B`) opens one scope per component, so that
+        # `end B` closes the inner one alone and `end A.B` both.
         names = [t[1] for t in self.tokens[head + 1 : b] if t[0] == IDENT]
-        self.frames.append(_Frame(kind, names[0] if names else ""))
+        for part in names[0].split(".") if names else [""]:
+            self.frames.append(_Frame(kind, part))
 
     def end_frame(self, head: int, b: int) -> None:
         toks = self.tokens
         name = toks[head + 1][1] if head + 1 < b and toks[head + 1][0] == IDENT else ""
         while len(self.frames) > 1 and self.frames[-1].kind == "in":
             self.frames.pop()
-        if len(self.frames) <= 1:
-            self.diag(toks[head][2], f"'end{' ' + name if name else ''}' closes nothing")
+        parts = name.split(".") if name else [""]
+        if len(self.frames) <= len(parts):
+            self.diag(toks[head][2], f"'end{' ' + name if name else ''}' closes nothing"
+                      if len(self.frames) <= 1 else f"'end {name}' closes more scopes than are open")
+            del self.frames[1:]
             return
-        top = self.frames[-1]
-        if top.kind in ("namespace", "section") and name != top.name:
+        closing = self.frames[len(self.frames) - len(parts):]
+        if any(f.kind in ("namespace", "section") and f.name != part for f, part in zip(closing, parts)):
+            top = self.frames[-1]
             want = f"end {top.name}".strip()
             self.diag(toks[head][2], f"'end{' ' + name if name else ''}' does not match {top.kind} "
                       f"'{top.name}' (expected '{want}')")
-            if name and any(f.name == name for f in self.frames[1:]):
-                while self.frames[-1].name != name:
+            if name and any(f.name == parts[-1] for f in self.frames[1:]):
+                while self.frames[-1].name != parts[-1]:
                     self.frames.pop()
-        self.frames.pop()
+                parts = parts[-1:]
+        del self.frames[len(self.frames) - len(parts):]
 
     def open_cmd(self, a: int, b: int, export: bool) -> None:
         if self.maybe_in(b):
