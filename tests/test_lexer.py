@@ -190,3 +190,14 @@ def test_fast_lexer_matches_the_reference_lexer_on_traps_and_fixtures() -> None:
     texts = _TRAPS + [f.read_bytes().decode("utf-8", "replace") for f in sorted(fixtures.rglob("*.lean"))]
     for text in texts:
         assert tokenize(text) == _tokenize_slow(text)[:2], text[:80]
+
+
+def test_subscripted_operators_and_four_digit_char_escapes() -> None:
+    from bridge.lean.lexer import _tokenize_slow
+
+    src = "x ×ₖ y ∘ₗ z ×ˢ w + a₁ (ₖ c ∈ ['\\u2026', '\\x41', ' ']"
+    toks = [t[1] for t in tokenize(src)[0]]
+    assert toks[:8] == ["x", "×ₖ", "y", "∘ₗ", "z", "×ˢ", "w", "+"]
+    assert "a₁" in toks and "(" in toks and "ₖ" in toks  # a bracket never takes a suffix
+    assert "'\\u2026'" in toks and "'\\x41'" in toks and "' '" in toks
+    assert tokenize(src) == _tokenize_slow(src)[:2]

@@ -476,7 +476,7 @@ def test_a_statement_ending_in_a_match_owns_its_alternatives() -> None:
         """
     )
     p = decl(m, "parity")
-    assert p.type is not None and p.type.split() == "match n with | 0 => True | _ + 1 => n ≠ 0".split()
+    assert p.type is not None and " ".join(p.type.split()) == "match n with | 0 => True | _ + 1 => n ≠ 0"
     assert p.value_form == "term" and (p.value or "").startswith("by")
     assert decl(m, "isZero").value_form == "alternatives"
     assert decl(m, "pick").value_form == "term"

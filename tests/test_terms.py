@@ -254,3 +254,36 @@ def test_the_parse_cache_hands_out_what_a_direct_parse_gives() -> None:
     assert terms._CACHE and terms._SEEN
     terms.clear_cache()
     assert not terms._CACHE and not terms._SEEN
+
+
+@pytest.mark.parametrize("src, want", [
+    # an operator with a subscript suffix parses as its base operator (Mathlib's `×ₖ`, `∘ₗ`, `×ˢ`)
+    ("μ ×ₖ ν ×ₖ ρ", "(μ ×ₖ (ν ×ₖ ρ))"),
+    ("f ∘ₗ g ∘ₗ h", "(f ∘ₗ (g ∘ₗ h))"),
+    ("s ×ˢ t → u", "((s ×ˢ t) → u)"),
+    ("a + b₁ * c₂", "(a + (b₁ * c₂))"),  # subscripts on names stay in the names
+    # `@& T` (a borrowed parameter) is T
+    ("@& Array Nat → Nat", "((Array Nat) → Nat)"),
+    # a name literal is a value, not a reference
+    ("TSyntax `term → Nat", "((TSyntax `term) → Nat)"),
+    ("mkIdent ``Nat.succ", "(mkIdent ``Nat.succ)"),
+    # `name[a, b]` with commas is a term macro applied to a list; `xs[i]` stays an index
+    ("pipeline[ f (k := 1), g, h ]", "(pipeline list)"),
+])
+def test_operator_variants_annotations_and_macro_lists(src: str, want: str) -> None:
+    t = parse_term(src)
+    assert not [n for n in _nodes(t) if isinstance(n, Unparsed)], src
+    assert sx(t) == want
+
+
+def test_lean_char_escapes_are_one_literal() -> None:
+    t = parse_term("c ∈ ['(', ' ', '\\u00e9', '\\x41', '\\u{3b1}']")
+    assert isinstance(t, BinOp) and isinstance(t.rhs, ListLit) and len(t.rhs.items) == 5
+    assert isinstance(parse_term("xs[i] + ys[j]"), BinOp)
+    assert isinstance(parse_term("xs[i]").model_dump(), dict) and isinstance(parse_term("xs[i]"), Index)
+
+
+def _nodes(t: object) -> list[object]:
+    from bridge.resolve import walk
+
+    return list(walk(t))

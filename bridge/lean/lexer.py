@@ -57,8 +57,11 @@ _SYMBOLS = sorted(
     reverse=True,
 )
 _SYM_ALT = "|".join(re.escape(s) for s in _SYMBOLS)
-# A char literal: `'a'`, `'\n'`, `'\x41'`, `'\u{3b1}'`.
-_CHAR = r"'(?:\\(?:x[0-9a-fA-F]{2}|u\{[0-9a-fA-F]+\}|[\s\S])|[^\\'\n])'"
+# A char literal: `'a'`, `'\n'`, `'\x41'`, `'\u2026'` (Lean's form), `'\u{3b1}'`.
+_CHAR = r"'(?:\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|u\{[0-9a-fA-F]+\}|[\s\S])|[^\\'\n])'"
+# An operator symbol with a subscript or `ˢ` suffix, one token as Mathlib declares them:
+# `×ₖ` (Kernel.prod), `∘ₗ`, `→ₗ`, `×ˢ`. Brackets, quotes and punctuation never take one.
+_SUBOP = f"[^\\s\\w()\\[\\]{{}}⟨⟩⟦⟧,;'\"`«»@#.:][{_SUBSCRIPT}ˢ]+"
 
 _MASTER = re.compile(
     r"\s*(?:"
@@ -71,7 +74,7 @@ _MASTER = re.compile(
     r"|(?P<number>0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+"
     r"|[0-9][0-9_]*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)"
     r"|(?P<hash>#[A-Za-z_][A-Za-z_0-9]*)"
-    f"|(?P<sym>{_SYM_ALT})"
+    f"|(?P<sym>{_SUBOP}|{_SYM_ALT})"
     f"|(?P<char>{_CHAR})"
     r"|(?P<other>\S)"
     r")"
@@ -318,7 +321,7 @@ _FAST = re.compile(
     r"|0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+"
     r"|[0-9][0-9_]*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
     r"|#[A-Za-z_][A-Za-z_0-9]*"
-    f"|{_SYM_ALT}"
+    f"|{_SUBOP}|{_SYM_ALT}"
     f"|{_CHAR}"
     r'|[^\s"]'
     r"))|[\s\S]*)"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import re
 from typing import Any, TypeVar
 
 from bridge.lean.commands import bars_enclose
@@ -182,6 +183,20 @@ BINOPS: dict[str, tuple[int, str]] = {
     "^": (75, "r"), "▸": (75, "r"), "<<<": (75, "l"), ">>>": (75, "l"),
     "∘": (90, "r"), "<$>": (100, "r"), "<&>": (100, "l"),
 }
+_SUBSCRIPTED = re.compile(r"(\S+?)[\u2080-\u2089\u2090-\u209c\u1d62-\u1d6a\u2c7c\u02e2]+")
+
+
+def binop(s: str) -> tuple[int, str] | None:
+    """(precedence, associativity) of infix `s`; an operator with a subscript suffix (`×ₖ`,
+    `∘ₗ`, `×ˢ`: Mathlib's variants of an operator) parses as its base operator does."""
+    op = BINOPS.get(s)
+    if op is None and len(s) > 1:
+        m = _SUBSCRIPTED.fullmatch(s)
+        if m:
+            return BINOPS.get(m.group(1))
+    return op
+
+
 # prefix op -> precedence its argument is parsed at
 PREFIX: dict[str, int] = {"¬": 40, "-": 75, "↑": MAX, "!": 40, "←": 0, "√": MAX, "⇑": MAX, "∑'": 67}
 POSTFIX = frozenset({"⁻¹", "†", "ᵀ", "ᴴ"})
@@ -362,8 +377,8 @@ class _Parser:
                 args = self.args()
                 left = _b(App, fn=fn, args=args, **self.node_at(start)) if args else fn
                 continue
-            op = BINOPS.get(s) if t[0] in (SYMBOL, IDENT) else None
-            if op is None or t[0] == IDENT:
+            op = binop(s) if t[0] == SYMBOL else None
+            if op is None:
                 break
             prec, assoc = op
             if prec < min_prec:
@@ -374,7 +389,7 @@ class _Parser:
                 left = _b(Arrow, dom=left, cod=rhs, **self.node_at(start))
             else:
                 left = _b(BinOp, op=s, lhs=left, rhs=rhs, **self.node_at(start))
-            if assoc == "n" and self.peek() is not None and BINOPS.get(self.peek()[1], (0, ""))[0] == prec:  # type: ignore[index]
+            if assoc == "n" and self.peek() is not None and (binop(self.peek()[1]) or (0, ""))[0] == prec:  # type: ignore[index]
                 # `a = b = c` is not Lean; leave the rest to the caller (it becomes Unparsed)
                 break
         return left
@@ -435,7 +450,7 @@ class _Parser:
         if kind in (NUMBER, STRING, CHAR):
             return True
         if kind == SYMBOL:
-            if s in ("(", "[", "⟨", "{", "#[", "@", "·", "‹", "`(", "``(", "λ", "?", "⦃", "%[") or s in _NULLARY:
+            if s in ("(", "[", "⟨", "{", "#[", "@", "·", "‹", "`(", "``(", "`", "``", "λ", "?", "⦃", "%[") or s in _NULLARY:
                 return True
             if s == "." and self.i + 1 < self.end and self.toks[self.i + 1][0] == IDENT and self.adjacent(self.i + 1):
                 return True
@@ -516,6 +531,19 @@ class _Parser:
             return self.stray("unexpected " + ("unterminated text" if kind == ERROR else repr(s)))
         return self.postfix(res, start)
 
+    def top_comma(self, k: int) -> bool:
+        """The bracket opening at k holds a comma at its own depth: `name[a, b]` is a term macro
+        applied to a list (an index `xs[i]` has one term)."""
+        c = self.close.get(k)
+        if c is None:
+            return False
+        j = k + 1
+        while j < c:
+            if self.toks[j][1] == "," and self.toks[j][0] == SYMBOL:
+                return True
+            j = self.close[j] + 1 if j in self.close else j + 1
+        return False
+
     def stray(self, reason: str) -> Unparsed:
         k = self.i
         self.i = min(self.i + 1, self.end) if self.i < self.end else self.i
@@ -545,7 +573,13 @@ class _Parser:
             if nt is not None and nt[0] == IDENT and self.adjacent(self.i):
                 self.i += 1
                 return _b(Ident, name=nt[1], explicit=True, **here)
+            if nt is not None and nt[1] == "&" and self.adjacent(self.i):
+                self.i += 1  # `@& T`: a borrowed parameter of type T (a compiler annotation)
+                return self.expr(MAX)
             return self.atom()
+        if s in ("`", "``") and self.i + 1 < self.end and self.toks[self.i + 1][0] == IDENT and self.adjacent(self.i + 1):
+            self.i += 2  # a name literal `` `term ``: a `Lean.Name` value, not a reference
+            return _b(Opaque, keyword=s, text=s + self.toks[start + 1][1], **here)
         if s == "." and self.i + 1 < self.end and self.toks[self.i + 1][0] == IDENT and self.adjacent(self.i + 1):
             self.i += 2
             return _b(DotIdent, name=self.toks[start + 1][1], **here)
@@ -591,7 +625,8 @@ class _Parser:
                         res = _b(Proj, term=res, field=part, **self.node_at(start))
                     continue
                 return res
-            if s == "[" and self.adjacent(k) and isinstance(res, Ident) and res.name.endswith("!"):
+            if s == "[" and self.adjacent(k) and isinstance(res, Ident) and (
+                    res.name.endswith("!") or self.top_comma(k)):
                 # `shape![a, b]`: a term macro applied to a bracketed list, not `xs[i]`
                 items, ok, o, c = self.group(lambda: self.comma_list())
                 if not ok:
