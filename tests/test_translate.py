@@ -174,3 +174,58 @@ def test_names_resolve_through_many_opens() -> None:
     assert env.resolve_name("helper", ref) == "Lib.Inner.helper"
     assert env.resolve_name("Inner.helper", ref) == "Lib.Inner.helper"
     assert env.resolve_name("nothing", ref) is None
+
+
+def _generated(src: str) -> dict[str, str]:
+    from bridge.lean.reader import read_module
+    from bridge.resolve import Corpus
+
+    m = read_module(src, "T.lean", "T")
+    outs = Generator([m], Corpus([m])).run()
+    return {f.full_name: "\n".join(f.body) for o in outs for f in o.functions}
+
+
+def test_named_arguments_follow_positional_ones_in_python_calls() -> None:
+    # Lean allows `b.run (n := 2) xs`; Python wants keywords last (they bind by name)
+    bodies = _generated(
+        "namespace T\n"
+        "structure Box where\n  run : {n : Nat} → List Nat → Nat\n"
+        "def useBox (b : Box) (xs : List Nat) : Nat := b.run (n := 2) xs\n"
+        "end T\n")
+    body = bodies["T.useBox"]
+    assert "(xs, n=2)" in body, body
+    compile("def f(_D, b, xs):\n" + body + "\n", "<generated>", "exec")
+
+
+def test_an_equation_chosen_by_an_implicit_alone_refuses_a_missing_one() -> None:
+    # `split` chooses its first equation by the implicit `xs` only: without it, `None` would
+    # match `[]` and give a wrong value; where explicit patterns decide too, `None` stays usable
+    from bridge.vocab.runtime import Undetermined
+
+    bodies = _generated(
+        "namespace T\n"
+        "def split : {xs ys : List Nat} → List Nat → List Nat × List Nat\n"
+        "  | [], _, l => ([], l)\n"
+        "  | _ :: xs, ys, a :: l => (a :: (split (xs := xs) (ys := ys) l).1, (split (xs := xs) (ys := ys) l).2)\n"
+        "def firstOr : {n : Nat} → List Nat → Nat\n"
+        "  | 0, [] => 0\n"
+        "  | _, a :: _ => a\n"
+        "  | _, [] => 1\n"
+        "end T\n")
+    assert "raise _rt.Undetermined('T.split', 'xs')" in bodies["T.split"]
+    assert "Undetermined" not in bodies["T.firstOr"]
+    with pytest.raises(Undetermined, match="T.split needs its implicit argument `xs`"):
+        raise Undetermined("T.split", "xs")
+    fixture = (GENERATED / "ref_NN__Proofs__Autograd__Tape__Algebra__Soundness.py").read_text()
+    assert "Undetermined" not in fixture  # Graph.eval & co. are decided by their explicit patterns
+
+
+def test_an_undetermined_statement_is_skipped_with_its_reason() -> None:
+    from bridge.vocab.runtime import Undetermined
+    from bridge.vocab.strategies import check_equation
+
+    def sides(_D: object) -> tuple[object, object]:
+        raise Undetermined("T.split", "xs")
+
+    with pytest.raises(pytest.skip.Exception, match="not testable without elaborating types: T.split"):
+        check_equation(sides, {})

@@ -69,3 +69,15 @@ def test_python_names_are_valid_and_deterministic() -> None:
         assert p == py_ident(n)
     assert py_ident("β1") == "β1" and py_ident("lambda") == "lambda_"
     assert py_global("A.b__c") != py_global("A.b.c")
+
+
+def test_a_numeral_compared_with_a_tensor_is_the_constant_tensor() -> None:
+    # `Tensor.full s 0 = 0`: the right side is the numeral 0 at the tensor type
+    from bridge.vocab.runtime import equal
+
+    D = FractionDomain()
+    zeros = prims.full(D, (2, 3), D.scalar(0))
+    assert equal(zeros, 0) and equal(0, zeros) and equal(zeros, Fraction(0))
+    assert not equal(zeros, 1) and not equal(prims.full(D, (2,), D.scalar(1)), 0)
+    assert equal(torch.zeros(4, dtype=torch.float64), 0.0) and not equal(torch.ones(2), 0)
+    assert not equal(np.zeros(2), True)  # a Bool is no numeral

@@ -74,6 +74,23 @@ class NoGenerator(Exception):
     pass
 
 
+_SCRUTINEE = re.compile(r"_rt\.match_(?:list|ctor|anon)\(([^,()]+),")
+
+
+def _chosen_by_implicits(body: Sequence[str], implicits: set[str]) -> set[str]:
+    """Implicit parameters that alone decide an equation of the translated body: an equation
+    line (`if (_m1 := _rt.match_…(x, …)) is not None and …:`) all of whose patterns test implicit
+    parameters. `None` matches any pattern (a missing implicit is usually decided by the
+    explicit patterns beside it); where no explicit pattern takes part, that would be a guess."""
+    out: set[str] = set()
+    for line in body:
+        if line.lstrip().startswith("if (") and "_rt.match_" in line:
+            tested = set(_SCRUTINEE.findall(line))
+            if tested and tested <= implicits:
+                out |= tested
+    return out
+
+
 def _mentions(name: str, texts: Sequence[str | None]) -> bool:
     pat = re.compile(rf"(?<![\w.'₀-₉]){re.escape(name)}(?![\w'₀-₉])")
     return any(t and pat.search(t) for t in texts)
@@ -199,6 +216,11 @@ class DeclTranslator:
             if src:
                 lines.append(f"    if {p.py} is None:")
                 lines.append(f"        {p.py} = {src}")
+            elif p.py in _chosen_by_implicits(body, {q.py for q in params if q.info == "implicit"}):
+                # an equation is chosen by this implicit alone: `None` (not given) would match its
+                # pattern and pick that equation whatever the value is
+                lines.append(f"    if {p.py} is None:")
+                lines.append(f"        raise _rt.Undetermined({tr.ref.decl.name!r}, {p.lean!r})")
         return lines
 
     def _source_of(self, name: str, params: list[Param], tr: Translator) -> str | None:

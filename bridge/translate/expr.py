@@ -311,7 +311,12 @@ class Translator:
     def call_value(self, f: str, args: list[T.Arg], sc: Scope) -> str:
         if not args:
             return f
-        return f"{f}({', '.join(self.arg(a, sc) for a in args)})"
+        return f"{f}({self.call_args(args, sc)})"
+
+    def call_args(self, args: list[T.Arg], sc: Scope) -> str:
+        """Arguments of a call whose signature is not known here: positional ones first, then
+        the named ones (Lean allows `f (x := a) b`; Python wants keywords last; they bind by name)."""
+        return ", ".join(self.arg(a, sc) for a in sorted(args, key=lambda a: a.name is not None))
 
     def arg(self, a: T.Arg, sc: Scope) -> str:
         v = self.expr(a.value, sc)
@@ -353,7 +358,7 @@ class Translator:
             return self.apply_const(self.dot_target(fn, len([a for a in args if a.name is None])), fn, args, sc)
         if isinstance(fn, T.Proj):
             return self.proj(fn, sc, args)
-        return f"({self.expr(fn, sc)})({', '.join(self.arg(a, sc) for a in args)})"
+        return f"({self.expr(fn, sc)})({self.call_args(args, sc)})"
 
     def binop(self, t: T.BinOp, sc: Scope) -> str:
         op = t.op

@@ -33,6 +33,16 @@ class NoMatch(Exception):
         super().__init__(f"no equation of {decl} (term line {line}) matches")
 
 
+class Undetermined(Exception):
+    """A definition pattern-matches on an implicit argument that its caller did not give and
+    that no explicit argument determines (Lean infers it from types, which the bridge does not
+    elaborate): its value cannot be computed here."""
+
+    def __init__(self, decl: str, implicit: str) -> None:
+        super().__init__(f"{decl} needs its implicit argument `{implicit}`, which Lean infers from types "
+                         f"and no explicit argument determines; give it by name, e.g. `({implicit} := …)`")
+
+
 @dataclasses.dataclass(frozen=True)
 class Ctor:
     """A value built by a constructor of an inductive type outside the vocabulary."""
@@ -204,6 +214,12 @@ def equal(a: Any, b: Any) -> bool:
             equal(getattr(a, n), getattr(b, n)) for n in fa)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(equal(x, y) for x, y in zip(a, b))
+    if _is_tensor(a) != _is_tensor(b):
+        # a numeral at a tensor type (`full s 0 = 0`): Lean's `OfNat`/`Zero` on tensors is the
+        # constant tensor, so the number stands for that tensor of the other side's shape;
+        # any other value is not a tensor at all
+        t, c = (a, b) if _is_tensor(a) else (b, a)
+        return isinstance(c, (int, Fraction, float)) and not isinstance(c, bool) and all(x == c for x in _entries(t))
     if _is_tensor(a) or _is_tensor(b):
         sa, sb = np.shape(a) if isinstance(a, np.ndarray) else tuple(a.shape), \
             np.shape(b) if isinstance(b, np.ndarray) else tuple(b.shape)
