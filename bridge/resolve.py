@@ -893,11 +893,25 @@ class _Ctx:
                         return r
         return None
 
+    def unfold_type(self, typ: str) -> str | None:
+        """The head of a type abbreviation's body (`abbrev Shape := List Nat` → `List`), resolved
+        where the abbreviation stands; None when `typ` is not one."""
+        d = self.c.decl(typ)
+        if d is None or d.kind not in ("def", "abbrev") or not d.value or d.value_form != "term":
+            return None
+        head = _head_text(d.value)
+        m = self.c.module_of(typ)
+        if not head or m is None:
+            return None
+        return self.c.context(d, m).lookup(head)[0]
+
     def proj(self, pj: Proj, typ: str | None) -> None:
         if pj.field.isdigit():
             pj.status = "external"  # anonymous projection `.1`
             return
-        if typ:
+        for _ in range(4):  # through type abbreviations, a few levels deep
+            if not typ:
+                break
             full = self.struct_member(typ, pj.field)
             if full:
                 pj.target, pj.status = full, "corpus"
@@ -905,6 +919,7 @@ class _Ctx:
             if typ not in self.c.names:
                 pj.target, pj.status = f"{typ}.{pj.field}", "external"
                 return
+            typ = self.unfold_type(typ)
         # type unknown: a unique corpus member of that name, else outside the corpus
         cands = [n for n in self.c.by_last.get(pj.field, []) if n in self.c.members or
                  n.rsplit(".", 1)[0] in self.c.decls]

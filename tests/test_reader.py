@@ -480,3 +480,24 @@ def test_a_statement_ending_in_a_match_owns_its_alternatives() -> None:
     assert p.value_form == "term" and (p.value or "").startswith("by")
     assert decl(m, "isZero").value_form == "alternatives"
     assert decl(m, "pick").value_form == "term"
+
+
+def test_constructors_named_like_commands_start_no_command() -> None:
+    # `| export` declares a constructor and `.import` names one: neither starts a command
+    m = read(
+        """\
+        inductive Mode where
+          | export
+          | import
+          deriving Repr
+        def Mode.parse (s : String) : Option Mode :=
+          match s with
+          | "export" => some .export
+          | _ => some .import
+        def Mode.code : Mode → Nat
+          | .export => 1
+          | .import => 2
+        """
+    )
+    assert [d.name for d in m.declarations] == ["Mode", "Mode.parse", "Mode.code"]
+    assert [c.name for c in decl(m, "Mode").constructors] == ["export", "import"] and m.diagnostics == []

@@ -150,3 +150,24 @@ def test_parse_then_resolve_keeps_positions(corpus: Corpus) -> None:
     r = corpus.resolved(f"{ALG}.SGD.step")
     assert r.body is not None and (r.body.line, r.body.column) == (57, 3)
     assert isinstance(parse_term("x"), Ident)
+
+
+def test_field_notation_looks_through_type_abbreviations() -> None:
+    # `abbrev Dims := List Nat`: `d.length` on `d : Dims` is `List.length`; a structure's own
+    # fields still win, and an abbreviation of an abbreviation is followed too
+    from bridge.lean.reader import read_module
+
+    m = read_module(
+        "namespace T\n"
+        "abbrev Dims := List Nat\n"
+        "abbrev Dims2 := Dims\n"
+        "structure Box where\n  length : Nat\n"
+        "def rank (d : Dims) : Nat := d.length\n"
+        "def rank2 (d : Dims2) : Nat := d.foldl (· + ·) 0\n"
+        "def boxLen (b : Box) : Nat := b.length\n"
+        "end T\n", "A.lean", "A")
+    c = Corpus([m])
+    got = {n: [(u.name, u.target) for u in c.uses_of(n) if u.name.startswith(".")] for n in
+           ("T.rank", "T.rank2", "T.boxLen")}
+    assert got == {"T.rank": [(".length", "List.length")], "T.rank2": [(".foldl", "List.foldl")],
+                   "T.boxLen": [(".length", "T.Box.length")]}

@@ -287,3 +287,27 @@ def _nodes(t: object) -> list[object]:
     from bridge.resolve import walk
 
     return list(walk(t))
+
+
+@pytest.mark.parametrize("src, want", [
+    ("∃! v : T, f v = v", "quant"),  # `∃!` is one quantifier token
+    ("(~~~mask) &&& x", "((~~~mask) &&& x)"),  # bitwise complement
+    ("WithTop ℕ∞ → ℝ≥0∞ → ℝ≥0", "((WithTop ℕ∞) → (ℝ≥0∞ → ℝ≥0))"),  # glued type notations are names
+    ("⌊x / 2⌋₊ + ⌈y⌉ ≤ ∞", "(((Nat.floor (x / 2)) + (Int.ceil y)) ≤ Top.top)"),
+    ("match (generalizing := false) b with | 0 => 1 | _ => 2", "match"),
+    ("unless e ≥ 0 do\n  throw s", "unless e ≥ 0 do\n  throw s"),
+])
+def test_more_notations_from_real_files(src: str, want: str) -> None:
+    t = parse_term(src)
+    assert not [n for n in _nodes(t) if isinstance(n, Unparsed)], src
+    assert sx(t) == want
+
+
+def test_an_else_left_of_a_tactic_block_closes_an_if_of_the_block() -> None:
+    # Lean checks the block's column only where a tactic starts; the outer `else` of a term-level
+    # `if` stays outside a `by` block that has no `if` of its own
+    inner = parse_term("by\n    if h : a then\n      if g : b then\n        exact x\n      else\n        exact y\n"
+                       "  else\n    exact z")
+    assert isinstance(inner, Tactic) and inner.text.rstrip().endswith("exact z")
+    outer = parse_term("if h then by\n      simp\n  else by ring")
+    assert isinstance(outer, If) and isinstance(outer.else_, Tactic)

@@ -81,3 +81,24 @@ def test_a_numeral_compared_with_a_tensor_is_the_constant_tensor() -> None:
     assert not equal(zeros, 1) and not equal(prims.full(D, (2,), D.scalar(1)), 0)
     assert equal(torch.zeros(4, dtype=torch.float64), 0.0) and not equal(torch.ones(2), 0)
     assert not equal(np.zeros(2), True)  # a Bool is no numeral
+
+
+def test_values_the_translation_cannot_judge_are_not_evaluable() -> None:
+    # function equality needs extensionality; a method of an unknown type was never translated
+    import pytest
+
+    from bridge.vocab.runtime import NotEvaluable, equal, field
+
+    f = prims.full
+    with pytest.raises(NotEvaluable, match="functions"):
+        equal(lambda x: x, lambda x: x)
+    assert equal(f, f)  # the same object
+    with pytest.raises(NotEvaluable, match="`.foldl` on a list value"):
+        field([1, 2], "foldl")
+    import dataclasses
+
+    @dataclasses.dataclass
+    class State:
+        lr: int = 1
+
+    assert field(State(), "lr") == 1  # a structure's field

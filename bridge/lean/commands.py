@@ -175,6 +175,8 @@ def split_commands(tokens: list[Token], text: str) -> list[tuple[int, int]]:
             col0 = _col0(text, t)
             if depth and not col0:
                 continue
+            if i and (tokens[i - 1][1] == "|" or (tokens[i - 1][1] == "." and tokens[i - 1][3] == t[2])):
+                continue  # `| export` (a constructor so named), `.import`: a name, never a command
             if s in AMBIGUOUS and in_decl and not col0:
                 continue
             if s == "deriving" and not (i + 1 < n and tokens[i + 1][1] == "instance"):

@@ -44,6 +44,8 @@ _SUBSCRIPT = "\u2080-\u2089\u2090-\u209c\u1d62-\u1d6a\u2c7c"
 ID_BEGIN = f"A-Za-z_{_LETTERLIKE}"
 ID_REST = f"{ID_BEGIN}0-9'!?{_SUBSCRIPT}"
 _PART = f"(?:[{ID_BEGIN}][{ID_REST}]*|«[^»]*»)"
+# Mathlib's type notations that glue a letter to symbols: one name each (`ℝ≥0∞` is ENNReal)
+_GLUED_TYPES = "ℝ≥0∞|ℝ≥0|ℕ∞"
 NAME_RE = re.compile(f"{_PART}(?:\\.{_PART})*")
 
 # Multi-character symbols, longest first so that alternation picks the longest.
@@ -52,6 +54,7 @@ _SYMBOLS = sorted(
         ":=", "::", "=>", "->", "<-", "<->", "<=", ">=", "!=", "==", "++", "<|>", "<|", "|>.",
         "|>", "<;>", "...", "..", "@[", "&&&", "|||", "^^^", "&&", "||", "^^", "⁻¹", "]'", ">>=", ">>", "<<<", ">>>",
         "×'", "%[", "#[", "$(", "`(", "``(", "``", "//", "/\\", "\\/", "<$>", "<*>", "*>", "<*", "<&>", ">=>", "<=<",
+        "∃!", "~~~",
     ],
     key=len,
     reverse=True,
@@ -67,7 +70,7 @@ _MASTER = re.compile(
     r"\s*(?:"
     r'(?P<interp>[smf]!")'
     r'|(?P<raw>r#*")'
-    f"|(?P<ident>{_PART}(?:\\.{_PART})*)"
+    f"|(?P<ident>{_GLUED_TYPES}|{_PART}(?:\\.{_PART})*)"
     r"|(?P<lcomment>--[^\n]*)"
     r"|(?P<bcomment>/-)"
     r'|(?P<string>"(?:[^"\\]|\\[\s\S])*(?:"|\\?\Z))'
@@ -315,7 +318,7 @@ _FAST = re.compile(
     r"(?:("
     rf"/-[-!]{_CBODY}"
     r'|(?![smf]!"|r#*"|/-)(?:'
-    f"{_PART}(?:\\.{_PART})*"
+    f"{_GLUED_TYPES}|{_PART}(?:\\.{_PART})*"
     r'|"(?:[^"\\]++|\\[\s\S])*+"'
     r"|(?<=\.)[0-9]+(?=[0-9_]*\.[0-9])"
     r"|0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+"

@@ -198,15 +198,15 @@ def binop(s: str) -> tuple[int, str] | None:
 
 
 # prefix op -> precedence its argument is parsed at
-PREFIX: dict[str, int] = {"¬": 40, "-": 75, "↑": MAX, "!": 40, "←": 0, "√": MAX, "⇑": MAX, "∑'": 67}
+PREFIX: dict[str, int] = {"¬": 40, "-": 75, "↑": MAX, "!": 40, "←": 0, "√": MAX, "⇑": MAX, "∑'": 67, "~~~": MAX}
 POSTFIX = frozenset({"⁻¹", "†", "ᵀ", "ᴴ"})
 # constants written as a symbol: the constant Lean elaborates them to
-_NULLARY = {"⊥": "Bot.bot", "⊤": "Top.top", "∅": "EmptyCollection.emptyCollection"}
+_NULLARY = {"⊥": "Bot.bot", "⊤": "Top.top", "∅": "EmptyCollection.emptyCollection", "∞": "Top.top"}
 QUANTIFIERS = frozenset({"∀", "∃", "Π", "Σ", "∃!", "∑", "∏", "⋃", "⋂", "⨆", "⨅", "Σ'"})
 BINDER_PRED = frozenset({"∈", "∉", "⊆", "⊂", "⊇", "⊃", "<", "≤", ">", "≥", "≠", "in"})
 # tokens that end any term (the enclosing construct consumes them)
 STOPS = frozenset({
-    ")", "]", "}", "⟩", "⦄", "›", "]'", ",", ":=", "=>", "↦", "|", "‖", ":", ";", "..", "//", "←", "<;>",
+    ")", "]", "}", "⟩", "⦄", "›", "]'", "⌋", "⌉", ",", ":=", "=>", "↦", "|", "‖", ":", ";", "..", "//", "←", "<;>",
     "then", "else", "with", "from", "in", "at", "where", "termination_by", "decreasing_by",
     "deriving", "generalizing", "using", "|>.",
 })
@@ -218,8 +218,8 @@ KEYWORDS = frozenset({
 })
 LET_WORDS = frozenset({"let", "have", "letI", "haveI", "let'", "suffices"})
 OPENERS = {"(": ")", "[": "]", "{": "}", "⟨": "⟩", "⦃": "⦄", "#[": "]", "@[": "]", "%[": "]",
-           "‹": "›", "`(": ")", "``(": ")", "$(": ")", "⟦": "⟧", "⟪": "⟫"}
-CLOSERS = frozenset({")", "]", "}", "⟩", "⦄", "›", "]'", "⟧", "⟫"})
+           "‹": "›", "`(": ")", "``(": ")", "$(": ")", "⟦": "⟧", "⟪": "⟫", "⌊": "⌋", "⌈": "⌉"}
+CLOSERS = frozenset({")", "]", "}", "⟩", "⦄", "›", "]'", "⟧", "⟫", "⌋", "⌉"})
 _BINDER_OPEN = {"(": "explicit", "{": "implicit", "⦃": "strict_implicit", "[": "instance"}
 
 
@@ -415,7 +415,7 @@ class _Parser:
                 return self.show()
             if s == "by":
                 return self.by()
-            if s in ("calc", "do"):
+            if s in ("calc", "do", "unless"):  # `unless c do …`: do-notation, kept as text
                 return self.opaque_rest(s)
             if s in ("nomatch", "nofun"):
                 self.i += 1
@@ -450,7 +450,8 @@ class _Parser:
         if kind in (NUMBER, STRING, CHAR):
             return True
         if kind == SYMBOL:
-            if s in ("(", "[", "⟨", "{", "#[", "@", "·", "‹", "`(", "``(", "`", "``", "λ", "?", "⦃", "%[") or s in _NULLARY:
+            if s in ("(", "[", "⟨", "{", "#[", "@", "·", "‹", "`(", "``(", "`", "``", "λ", "?", "⦃", "%[", "⌊", "⌈") \
+                    or s in _NULLARY:
                 return True
             if s == "." and self.i + 1 < self.end and self.toks[self.i + 1][0] == IDENT and self.adjacent(self.i + 1):
                 return True
@@ -604,6 +605,14 @@ class _Parser:
         if s in _NULLARY:  # `⊥`, `⊤`, `∅`: constants written as symbols
             self.i += 1
             return _b(Ident, name=_NULLARY[s], **here)
+        if s in ("⌊", "⌈"):  # Mathlib's floor and ceiling, `⌊x⌋₊` the natural-number ones
+            e, ok, o, c = self.group(lambda: self.expr(0))
+            if not ok or e is None:
+                return self.unparsed(o, c + 1, "bad floor or ceiling")
+            nat = self.i < self.end and self.toks[self.i][1] == "₊" and self.adjacent(self.i)
+            self.i += nat
+            fn = _b(Ident, name=("Nat." if nat else "Int.") + ("floor" if s == "⌊" else "ceil"), **here)
+            return _b(App, fn=fn, args=[_b(Arg, value=e, **self.node_at(o + 1))], **here)
         if s in OPENERS:  # quotations, ‹…›, %[…], ⟦…⟧: kept as text
             _, _, o, c = self.group(lambda: None)
             return _b(Opaque, keyword=s, text=self.span(o, c + 1), **here)
@@ -995,6 +1004,9 @@ class _Parser:
     def match(self) -> Term:
         start = self.i
         self.i += 1
+        while self.at("(") and (opt := self.peek(1)) is not None and opt[1] in ("generalizing", "motive") \
+                and (eq := self.peek(2)) is not None and eq[1] == ":=":
+            self.group(lambda: None)  # `match (generalizing := false) x with`: an elaboration option
         discs: list[Term] = []
         hyps: list[str | None] = []
         while True:
@@ -1060,14 +1072,20 @@ class _Parser:
         if self.peek() is None:
             return
         block_col = self.col(self.i) if self.newline_before(self.i) else -1
+        open_ifs = 0  # `if`s of the block still waiting for their `else`
         while self.i < self.end:
+            t = self.toks[self.i]
             if self.newline_before(self.i):
                 c = self.col(self.i)
-                if c <= self.stop_col or (block_col >= 0 and c < block_col):
-                    return
-                if block_col < 0 and self.stop_col < 0 and c <= 1 and self.i > 0:
-                    return
-            t = self.toks[self.i]
+                # an `else` left of the block's column still closes an `if` of the block (Lean
+                # checks the column at each tactic's start only)
+                if not (t[1] == "else" and open_ifs > 0 and c > self.stop_col):
+                    if c <= self.stop_col or (block_col >= 0 and c < block_col):
+                        return
+                    if block_col < 0 and self.stop_col < 0 and c <= 1 and self.i > 0:
+                        return
+            if t[0] == IDENT and t[1] in ("if", "else"):
+                open_ifs += 1 if t[1] == "if" else -1
             if block_col < 0 and t[0] == SYMBOL and t[1] in (",", ")", "]", "}", "⟩") and self.end < self.n:
                 return  # inside brackets: `⟨by simp, by simp⟩` (a block of its own lines ends by layout)
             self.i = self.close.get(self.i, self.i) + 1

@@ -33,7 +33,12 @@ class NoMatch(Exception):
         super().__init__(f"no equation of {decl} (term line {line}) matches")
 
 
-class Undetermined(Exception):
+class NotEvaluable(Exception):
+    """The translated code cannot compute this value faithfully (it would need type elaboration
+    or function extensionality); generated tests skip with the reason instead of guessing."""
+
+
+class Undetermined(NotEvaluable):
     """A definition pattern-matches on an implicit argument that its caller did not give and
     that no explicit argument determines (Lean infers it from types, which the bridge does not
     elaborate): its value cannot be computed here."""
@@ -155,6 +160,11 @@ def field(v: Any, name: str) -> Any:
         parents = getattr(type(v), "__lean_parents__", {})
         if name in parents:
             return to_parent(v, parents[name]())
+    if not dataclasses.is_dataclass(v) and not hasattr(v, name):
+        # `xs.foldl` on a list, tensor or number: generalized field notation whose receiver type
+        # the resolver did not know, so no translated function was chosen
+        raise NotEvaluable(f"`.{name}` on a {type(v).__name__} value: field notation on a value of "
+                           "unknown Lean type, not translated")
     return getattr(v, name)
 
 
@@ -208,6 +218,10 @@ def shapes_of(D: Domain, xs: Any) -> list[tuple[int, ...]] | None:
 # -- comparison -----------------------------------------------------------------------------
 def equal(a: Any, b: Any) -> bool:
     """Structural equality of Lean values (arrays entrywise, structures fieldwise)."""
+    if a is not b and any(callable(x) and not isinstance(x, type) and not _is_tensor(x)
+                          and not dataclasses.is_dataclass(x) for x in (a, b)):
+        raise NotEvaluable("the sides are functions: their equality (extensionality) is not decided "
+                           "by comparing values")
     if dataclasses.is_dataclass(a) and dataclasses.is_dataclass(b):
         fa = {f.name for f in dataclasses.fields(a)}  # type: ignore[arg-type]
         return fa == {f.name for f in dataclasses.fields(b)} and all(  # type: ignore[arg-type]
