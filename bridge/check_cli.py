@@ -22,7 +22,15 @@ def add_parser(sub: Any) -> None:
     c = sub.add_parser(
         "check", help="check runtimes (torch optimizers) against the Lean specs",
         description="Run each binding's implementations on seeded cases, compare with the exact spec "
-                    "value from the generated reference in ulps, and report exact/rounding/violation.")
+                    "value from the generated reference in ulps, and report exact/rounding/violation.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+               "  torchlean-bridge check                               # every binding, cpu, four dtypes\n"
+               "  torchlean-bridge check --device cuda --dtype float32 # on the GPU\n"
+               "  torchlean-bridge check --mutants                     # and show broken runtimes are caught\n"
+               "  torchlean-bridge check --optimizer mypkg.opt:make    # your optimizer against SGD.step\n"
+               "  torchlean-bridge check --model mypkg.models:mlp      # your model's backward pass\n"
+               "exit status: 0 nothing unexpected, 1 an unexpected deviation or a missed mutant, 2 usage")
     c.add_argument("--device", action="append", metavar="DEV", help="cpu or cuda (repeatable; default cpu)")
     c.add_argument("--dtype", action="append", choices=list(DTYPES),
                    help="repeatable; default all four")
@@ -31,7 +39,7 @@ def add_parser(sub: Any) -> None:
     c.add_argument("--expected", metavar="FILE", help="expected deviations (default: bridge/expected_deviations.txt)")
     c.add_argument("--report", metavar="DIR", default="reports/check",
                    help="write report.json, report.md and report.html here (default reports/check)")
-    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--seed", type=int, default=0, help="seed of the generated cases (default 0)")
     c.add_argument("--cases", type=int, default=3, metavar="N",
                    help="seeded cases per row (default 3; each holds the dtype's edge values); more for a deeper run")
     c.add_argument("--compile", choices=("auto", "on", "off"), default="auto",
