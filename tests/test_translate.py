@@ -229,3 +229,16 @@ def test_an_undetermined_statement_is_skipped_with_its_reason() -> None:
 
     with pytest.raises(pytest.skip.Exception, match="not testable from the translated values: T.split"):
         check_equation(sides, {})
+
+
+def test_field_notation_on_a_list_fills_the_list_argument() -> None:
+    # `xs.map f` is `List.map f xs` and `xs.foldl g 0` is `List.foldl g 0 xs`: the receiver goes
+    # to the argument of the namespace's type, not to the first one
+    bodies = _generated(
+        "namespace T\n"
+        "def double (n : Nat) : Nat := n + n\n"
+        "def twice (xs : List Nat) : List Nat := xs.map double\n"
+        "def total (xs : List Nat) : Nat := xs.foldl (fun a b => a + b) 0\n"
+        "end T\n")
+    assert bodies["T.twice"].strip() == "return _p.list_map(_D, _rt.partial(T__double, _D), xs)"
+    assert bodies["T.total"].strip() == "return _p.foldl(_D, (lambda a, b: (a + b)), 0, xs)"

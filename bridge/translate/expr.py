@@ -66,6 +66,7 @@ class Callee:
     explicit_types: list[str | None] = field(default_factory=list)
     explicit_kinds: list[str | None] = field(default_factory=list)  # numeral type per explicit argument
     erased_names: tuple[str, ...] = ()  # proof arguments given by name, never translated
+    receiver: int | None = None  # vocabulary: the explicit argument `x` fills in `x.f …`
 
 
 # Numeral kinds: at "α" (the scalar type: ℝ, ℚ, Float and type variables too) a literal is a
@@ -471,6 +472,8 @@ class Translator:
         return self.call_value(f"_rt.field({self.expr(t.term, sc)}, {py_ident(t.field)!r})", args, sc)
 
     def self_slot(self, callee: Callee, target: str) -> int:
+        if callee.receiver is not None:
+            return callee.receiver
         ns = target.rsplit(".", 1)[0].split(".")[-1]
         for i, ty in enumerate(callee.explicit_types):
             if ty == ns:
@@ -693,4 +696,5 @@ def _type_vars(env: Env, ref: DeclRef) -> set[str]:
 
 def vocab_callee(e: Entry) -> Callee:
     kinds: list[str | None] = ["α" if i in e.scalar_args else None for i in range(e.arity)]
-    return Callee(f"_p.{e.py}", e.arity, e.erased, explicit_kinds=kinds, erased_names=e.erased_names)
+    return Callee(f"_p.{e.py}", e.arity, e.erased, explicit_kinds=kinds, erased_names=e.erased_names,
+                  receiver=e.receiver)

@@ -32,6 +32,7 @@ class Entry:
     why: str = ""
     scalar_args: tuple[int, ...] = ()  # explicit arguments of type α (a literal there is a domain scalar)
     erased_names: tuple[str, ...] = ()  # the erased proof arguments' binder names (`(h := …)`)
+    receiver: int = 0  # the explicit argument `x` fills in field notation `x.f` (`xs.map f` = `List.map f xs`)
 
 
 TLIST = ("Proofs.Autograd.Algebra.TList", "TorchLean.TensorPack")
@@ -93,8 +94,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(("List.append", "HAppend.hAppend"), "append", 2, why="Lean core"),
     Entry(("List.finRange",), "fin_range", 1, why="Lean core"),
     Entry(("List.range",), "fin_range", 1, why="Lean core"),
-    Entry(("List.foldl",), "foldl", 3, why="Lean core"),
-    Entry(("List.map",), "list_map", 2, why="Lean core"),
+    Entry(("List.foldl",), "foldl", 3, why="Lean core", receiver=2),
+    Entry(("List.map",), "list_map", 2, why="Lean core", receiver=1),
     Entry(("List.get",), "list_get", 2, why="Lean core"),
     Entry(("Prod.fst",), "fst", 1, why="Lean core"),
     Entry(("Prod.snd",), "snd", 1, why="Lean core"),
