@@ -40,9 +40,9 @@ _LETTERLIKE = (
     "\u2100-\u214f"  # letter-like symbols
     "\U0001d49c-\U0001d59f"  # mathematical script, fraktur, double-struck
 )
-_SUBSCRIPT = "\u2080-\u2089\u2090-\u209c\u1d62-\u1d6a\u2c7c"
+SUBSCRIPT = "\u2080-\u2089\u2090-\u209c\u1d62-\u1d6a\u2c7c"
 ID_BEGIN = f"A-Za-z_{_LETTERLIKE}"
-ID_REST = f"{ID_BEGIN}0-9'!?{_SUBSCRIPT}"
+ID_REST = f"{ID_BEGIN}0-9'!?{SUBSCRIPT}"
 _PART = f"(?:[{ID_BEGIN}][{ID_REST}]*|«[^»]*»)"
 # Mathlib's type notations that glue a letter to symbols: one name each (`ℝ≥0∞` is ENNReal)
 _GLUED_TYPES = "ℝ≥0∞|ℝ≥0|ℕ∞"
@@ -64,7 +64,7 @@ _SYM_ALT = "|".join(re.escape(s) for s in _SYMBOLS)
 _CHAR = r"'(?:\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|u\{[0-9a-fA-F]+\}|[\s\S])|[^\\'\n])'"
 # An operator symbol with a subscript or `ˢ` suffix, one token as Mathlib declares them:
 # `×ₖ` (Kernel.prod), `∘ₗ`, `→ₗ`, `×ˢ`. Brackets, quotes and punctuation never take one.
-_SUBOP = f"[^\\s\\w()\\[\\]{{}}⟨⟩⟦⟧,;'\"`«»@#.:][{_SUBSCRIPT}ˢ]+"
+_SUBOP = f"[^\\s\\w()\\[\\]{{}}⟨⟩⟦⟧,;'\"`«»@#.:][{SUBSCRIPT}ˢ]+"
 
 _MASTER = re.compile(
     r"\s*(?:"

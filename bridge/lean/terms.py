@@ -27,7 +27,7 @@ import re
 from typing import Any, TypeVar
 
 from bridge.lean.commands import bars_enclose
-from bridge.lean.lexer import CHAR, ERROR, IDENT, NUMBER, STRING, SYMBOL, Token, tokenize
+from bridge.lean.lexer import CHAR, ERROR, IDENT, NUMBER, STRING, SUBSCRIPT, SYMBOL, Token, tokenize
 from bridge.lean.term_nodes import *
 from bridge.lean.term_nodes import (
     AUX_TYPES,
@@ -183,7 +183,7 @@ BINOPS: dict[str, tuple[int, str]] = {
     "^": (75, "r"), "▸": (75, "r"), "<<<": (75, "l"), ">>>": (75, "l"),
     "∘": (90, "r"), "<$>": (100, "r"), "<&>": (100, "l"),
 }
-_SUBSCRIPTED = re.compile(r"(\S+?)[\u2080-\u2089\u2090-\u209c\u1d62-\u1d6a\u2c7c\u02e2]+")
+_SUBSCRIPTED = re.compile(f"(\\S+?)[{SUBSCRIPT}ˢ]+")  # the lexer's operator suffixes
 
 
 def binop(s: str) -> tuple[int, str] | None:
