@@ -242,3 +242,29 @@ def test_field_notation_on_a_list_fills_the_list_argument() -> None:
         "end T\n")
     assert bodies["T.twice"].strip() == "return _p.list_map(_D, _rt.partial(T__double, _D), xs)"
     assert bodies["T.total"].strip() == "return _p.foldl(_D, (lambda a, b: (a + b)), 0, xs)"
+
+
+def test_field_notation_on_a_vocabulary_result_uses_its_type() -> None:
+    # `(xs.map f).sum` and `(List.finRange n).take k`: the head is an application whose result
+    # type the vocabulary knows (a List), so `.sum`/`.take` are `List.sum`/`List.take`
+    bodies = _generated(
+        "namespace T\n"
+        "def sq (n : Nat) : Nat := n * n\n"
+        "def sumSq (xs : List Nat) : Nat := (xs.map sq).sum\n"
+        "def firstK (n k : Nat) : List Nat := (List.finRange n).take k\n"
+        "def rest (xs : List Nat) : List Nat := (xs.drop 1).map sq\n"
+        "end T\n")
+    assert bodies["T.sumSq"].strip() == "return _p.list_sum(_D, _p.list_map(_D, _rt.partial(T__sq, _D), xs))"
+    assert bodies["T.firstK"].strip() == "return _p.list_take(_D, k, _p.fin_range(_D, n))"
+    assert bodies["T.rest"].strip() == "return _p.list_map(_D, _rt.partial(T__sq, _D), _p.list_drop(_D, 1, xs))"
+
+
+def test_list_sum_and_prod_fold_from_the_right_like_lean() -> None:
+    from bridge.vocab import prims
+
+    xs = [Fraction(1, 3), Fraction(1, 6), Fraction(1, 2)]
+    assert prims.list_sum(D, xs) == 1 and prims.list_sum(D, []) == 0
+    assert prims.list_prod(D, [2, 3, 4]) == 24 and prims.list_prod(D, []) == 1
+    assert prims.list_take(D, 2, [5, 6, 7]) == [5, 6] and prims.list_drop(D, 2, [5, 6, 7]) == [7]
+    big, tiny = 1e16, 1.0  # float: foldr adds the tail first, as Lean's `List.sum` does
+    assert prims.list_sum(D, [big, tiny, -big]) == big + (tiny + -big)

@@ -6,6 +6,7 @@ import ast
 from fractions import Fraction
 
 import numpy as np
+import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
@@ -85,7 +86,6 @@ def test_a_numeral_compared_with_a_tensor_is_the_constant_tensor() -> None:
 
 def test_values_the_translation_cannot_judge_are_not_evaluable() -> None:
     # function equality needs extensionality; a method of an unknown type was never translated
-    import pytest
 
     from bridge.vocab.runtime import NotEvaluable, equal, field
 
@@ -95,6 +95,8 @@ def test_values_the_translation_cannot_judge_are_not_evaluable() -> None:
     assert equal(f, f)  # the same object
     with pytest.raises(NotEvaluable, match="`.foldl` on a list value"):
         field([1, 2], "foldl")
+    with pytest.raises(NotEvaluable, match="`.reverse` on a list value"):
+        field([1, 2], "reverse")  # Python's list.reverse is not Lean's List.reverse
     import dataclasses
 
     @dataclasses.dataclass
@@ -102,3 +104,12 @@ def test_values_the_translation_cannot_judge_are_not_evaluable() -> None:
         lr: int = 1
 
     assert field(State(), "lr") == 1  # a structure's field
+
+
+def test_fin_zero_has_no_values_to_draw() -> None:
+    from hypothesis import find
+
+    from bridge.vocab.strategies import fins
+
+    assert find(fins(3), lambda i: i == 2) == 2
+    assert fins(0).is_empty and not fins(1).is_empty

@@ -488,6 +488,19 @@ class Translator:
                 head = head.fn
             if isinstance(head, T.Ident):
                 return self.resolve(head.name, head.target, head.status)
+        if isinstance(t, T.App):  # `(List.finRange n).take k`, `(xs.map f).sum`: the function's result
+            fn = t.fn
+            while isinstance(fn, T.App):
+                fn = fn.fn
+            name = None
+            if isinstance(fn, T.Ident):
+                name = self.resolve(fn.name, fn.target, fn.status)
+            elif isinstance(fn, T.Proj):
+                ns = self.type_namespace(fn.term, sc)
+                name = fn.target or (f"{ns}.{fn.field}" if ns else None)
+            e = LOOKUP.get(name or "")
+            if e is not None:
+                return e.result
         return None
 
     def lambda_(self, t: T.Lambda, sc: Scope) -> str:

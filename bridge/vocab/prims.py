@@ -212,6 +212,30 @@ def fin_range(D: Domain, n: int) -> list[int]:
     return list(range(int(n)))
 
 
+def list_take(D: Domain, n: int, xs: Any) -> list[Any]:
+    return list(xs)[: int(n)]
+
+
+def list_drop(D: Domain, n: int, xs: Any) -> list[Any]:
+    return list(xs)[int(n):]
+
+
+def list_sum(D: Domain, xs: Any) -> Any:
+    # Lean's `List.sum` is `foldr (· + ·) 0`: x₁ + (x₂ + (… + 0)); exact domains do not care, the
+    # order is kept for the float ones
+    acc: Any = 0
+    for x in reversed(list(xs)):
+        acc = x + acc
+    return acc
+
+
+def list_prod(D: Domain, xs: Any) -> Any:
+    acc: Any = 1
+    for x in reversed(list(xs)):
+        acc = x * acc
+    return acc
+
+
 def foldl(D: Domain, f: Callable[[Any, Any], Any], init: Any, xs: Any) -> Any:
     acc = init
     for x in xs:

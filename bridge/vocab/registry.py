@@ -33,6 +33,7 @@ class Entry:
     scalar_args: tuple[int, ...] = ()  # explicit arguments of type α (a literal there is a domain scalar)
     erased_names: tuple[str, ...] = ()  # the erased proof arguments' binder names (`(h := …)`)
     receiver: int = 0  # the explicit argument `x` fills in field notation `x.f` (`xs.map f` = `List.map f xs`)
+    result: str | None = None  # the namespace of the result's type, for field notation on it (`(…).sum`)
 
 
 TLIST = ("Proofs.Autograd.Algebra.TList", "TorchLean.TensorPack")
@@ -89,14 +90,19 @@ ENTRIES: tuple[Entry, ...] = (
     Entry(("id",), "ident", 1, why="Lean core"),
     # Lists, pairs, naturals (Lean core)
     Entry(("List.nil",), "list_nil", 0, "constant", why="Lean core"),
-    Entry(("List.cons",), "list_cons", 2, why="Lean core"),
+    Entry(("List.cons",), "list_cons", 2, why="Lean core", receiver=1, result="List"),
     Entry(("List.length",), "length", 1, why="Lean core"),
     Entry(("List.append", "HAppend.hAppend"), "append", 2, why="Lean core"),
-    Entry(("List.finRange",), "fin_range", 1, why="Lean core"),
-    Entry(("List.range",), "fin_range", 1, why="Lean core"),
+    Entry(("List.finRange",), "fin_range", 1, why="Lean core", result="List"),
+    Entry(("List.range",), "fin_range", 1, why="Lean core", result="List"),
     Entry(("List.foldl",), "foldl", 3, why="Lean core", receiver=2),
-    Entry(("List.map",), "list_map", 2, why="Lean core", receiver=1),
+    Entry(("List.map",), "list_map", 2, why="Lean core", receiver=1, result="List"),
+    Entry(("List.take",), "list_take", 2, why="Lean core (`take n xs`)", receiver=1, result="List"),
+    Entry(("List.drop",), "list_drop", 2, why="Lean core (`drop n xs`)", receiver=1, result="List"),
+    Entry(("List.sum",), "list_sum", 1, why="Lean core: 0 + x₁ + … (foldr)"),
+    Entry(("List.prod",), "list_prod", 1, why="Mathlib: 1 * x₁ * … (foldr)"),
     Entry(("List.get",), "list_get", 2, why="Lean core"),
+    Entry(("Fin.val", "Fin.toNat"), "ident", 1, why="a `Fin n` is its natural-number value here"),
     Entry(("Prod.fst",), "fst", 1, why="Lean core"),
     Entry(("Prod.snd",), "snd", 1, why="Lean core"),
     Entry(("Prod.mk",), "pair", 2, why="Lean core"),

@@ -160,9 +160,10 @@ def field(v: Any, name: str) -> Any:
         parents = getattr(type(v), "__lean_parents__", {})
         if name in parents:
             return to_parent(v, parents[name]())
-    if not dataclasses.is_dataclass(v) and not hasattr(v, name):
+    if not dataclasses.is_dataclass(v):
         # `xs.foldl` on a list, tensor or number: generalized field notation whose receiver type
-        # the resolver did not know, so no translated function was chosen
+        # the resolver did not know, so no translated function was chosen. Python's own attributes
+        # are never Lean's (`xs.reverse` would be list.reverse, `xs.append` would mutate)
         raise NotEvaluable(f"`.{name}` on a {type(v).__name__} value: field notation on a value of "
                            "unknown Lean type, not translated")
     return getattr(v, name)
