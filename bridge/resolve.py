@@ -33,18 +33,23 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from bridge.exports import load_exports
-from bridge.lean.lexer import DOC_COMMENT, tokenize
+from bridge.lean.lexer import DOC_COMMENT, Token, tokenize
 from bridge.lean.term_nodes import Status
 from bridge.lean.terms import (
+    CHILD_FIELDS,
     Alternatives,
+    AnonCtor,
     App,
     Arrow,
     Ascription,
+    BinOp,
     DotIdent,
     FieldInit,
     FunMatch,
@@ -52,6 +57,7 @@ from bridge.lean.terms import (
     If,
     Lambda,
     Let,
+    ListLit,
     Match,
     MatchAlt,
     Proj,
@@ -59,6 +65,7 @@ from bridge.lean.terms import (
     StructInst,
     TBinder,
     Term,
+    Tuple,
     parse_term,
 )
 from bridge.models import Declaration, ModuleExport, OpenDirective, Scope
@@ -86,6 +93,32 @@ _CORE_CTORS = {"none": "Option.none", "some": "Option.some", "true": "Bool.true"
 # Names Lean generates for inductive types and structures.
 _AUTO = ("rec", "recOn", "casesOn", "noConfusion", "noConfusionType", "brecOn", "below", "ibelow",
          "binductionOn", "ctorIdx", "induct", "mk", "ext", "ext_iff", "inj", "injEq", "sizeOf_spec")
+
+
+# Resolution writes into trees the parser built. pydantic's `__setattr__` costs several times a
+# dict store, and the resolver writes hundreds of thousands of fields over a corpus; these do what
+# it does for a field of a model without `validate_assignment` (store, mark the field set).
+_new_tuple = tuple.__new__
+
+
+def _minus(a: int) -> Callable[[int], int]:
+    """`x - a` as a C-level callable (`a.__rsub__`) for `map`."""
+    return a.__rsub__
+
+
+def _put(node: BaseModel, name: str, value: object) -> None:
+    node.__dict__[name] = value
+    node.__pydantic_fields_set__.add(name)
+
+
+def _mark(node: BaseModel, target: str | None, status: Status | None) -> None:
+    """`node.target, node.status = target, status`."""
+    d = node.__dict__
+    d["target"] = target
+    d["status"] = status
+    fs = node.__pydantic_fields_set__
+    fs.add("target")
+    fs.add("status")
 
 
 @dataclass
@@ -144,8 +177,10 @@ def walk(t: object) -> Iterator[BaseModel]:
         x = stack.pop()
         if isinstance(x, BaseModel):
             yield x
-            for name in reversed(type(x).model_fields):
-                v = getattr(x, name)
+            d = x.__dict__
+            fields = CHILD_FIELDS.get(x.__class__) or type(x).model_fields
+            for name in reversed(fields):
+                v = d[name]
                 if isinstance(v, (BaseModel, list)):
                     stack.append(v)
         elif isinstance(x, list):
@@ -158,6 +193,10 @@ def uses(tree: object) -> Iterator[Use]:
             yield Use(n.name, n.target, n.status or "unresolved", n.line, n.column)
         elif isinstance(n, Proj) and n.status is not None and not n.field.isdigit():
             yield Use("." + n.field, n.target, n.status, n.line, n.column)
+
+
+# (text, line, column, its tokens or None): what `Corpus._locator` finds for a text field
+_Located = tuple[str, int, int, "list[Token] | None"]
 
 
 class Corpus:
@@ -204,7 +243,7 @@ class Corpus:
         self._aliases = self._export_aliases()
         self._cache: dict[str, ResolvedDecl] = {}
         self._sig_cache: dict[str, tuple[list[str | None], str | None]] = {}
-        self._sources: dict[str, str | None] = {}
+        self._sources: dict[str, bytes | None] = {}
         self._token_texts: dict[str, list[str]] = {}  # exported text -> its token texts (locate)
 
     @classmethod
@@ -307,7 +346,7 @@ class Corpus:
         body = None
         members: dict[str, Term] = {}
         if d.value is not None and d.value_form in ("term", "alternatives"):
-            raw = parse_term(*locate(d.value))
+            raw = parse_term(*locate(d.value, True))
             body = ctx.body(raw, env, statement)
         fenv = dict(env)  # later fields may mention earlier ones
         for f in d.fields:
@@ -330,56 +369,82 @@ class Corpus:
         self._cache[full_name] = res
         return res
 
-    def _locator(self, d: Declaration, m: ModuleExport) -> Callable[[str], tuple[str, int, int]]:
+    def _locator(self, d: Declaration, m: ModuleExport) -> Callable[..., _Located]:
         """Where a text field of the declaration sits in its source file, when the file is at
-        hand and unchanged: (the source slice, its line, its column). The export collapses the
-        whitespace of statements and binder types, and layout matters to Lean (`let x := v`
-        then the body on the next line), so the original slice is what gets parsed. Without
-        the source: the text as exported, at the declaration's name."""
-        src = self._source(m)
-        fallback_pos = (d.name_line, d.name_column)
-        if src is None:
-            return lambda text: (text, *fallback_pos)
-        data = src.encode("utf-8")
+        hand and unchanged: (the source slice, its line, its column, its tokens). The export
+        collapses the whitespace of statements and binder types, and layout matters to Lean
+        (`let x := v` then the body on the next line), so the original slice is what gets
+        parsed; the slice's tokens come from the declaration's, lexed once. Without the source:
+        the text as exported, at the declaration's name (and no tokens)."""
+        data = self._source(m)
+        fallback = (d.name_line, d.name_column, None)
+        if data is None:
+            return lambda text, verbatim=False: (text, *fallback)
         seg = data[d.range.start_byte : d.range.end_byte].decode("utf-8", "replace")
-        toks = [t for t in tokenize(seg)[0] if t[0] != DOC_COMMENT]
-        texts = [t[1] for t in toks]
+        seg_toks = tokenize(seg)[0]
+        keep = [i for i, t in enumerate(seg_toks) if t[0] != DOC_COMMENT]
+        texts = [seg_toks[i][1] for i in keep]
+        # filtered token index by start / end offset: a body (exported as written) is found
+        # verbatim, without being tokenized itself. Binder types and statements are exported
+        # with their whitespace collapsed: a verbatim hit could skip an earlier occurrence
+        # written across lines, so those are matched token by token.
+        by_start = {seg_toks[i][2]: k for k, i in enumerate(keep)}
+        by_end = {seg_toks[i][3]: k for k, i in enumerate(keep)}
         cursor = [0]
 
-        def locate(text: str) -> tuple[str, int, int]:
-            want = self._token_texts.get(text)
-            if want is None:  # binder types and statements repeat: tokenize each text once
-                if len(self._token_texts) >= 1 << 16:
-                    self._token_texts.clear()
-                want = self._token_texts[text] = [t[1] for t in tokenize(text)[0] if t[0] != DOC_COMMENT]
-            if not want:
-                return text, *fallback_pos
-            k = _find_seq(texts, want, cursor[0])
+        def locate(text: str, verbatim: bool = False) -> _Located:
+            c = cursor[0]
+            k = n = -1
+            if verbatim and c < len(keep):
+                p = seg.find(text, seg_toks[keep[c]][2])
+                if p >= 0 and p in by_start and p + len(text) in by_end:
+                    k = by_start[p]
+                    n = by_end[p + len(text)] - k + 1
             if k < 0:
-                k = _find_seq(texts, want, 0)
+                want = self._token_texts.get(text)
+                if want is None:  # binder types and statements repeat: tokenize each text once
+                    if len(self._token_texts) >= 1 << 16:
+                        self._token_texts.clear()
+                    want = self._token_texts[text] = [t[1] for t in tokenize(text)[0] if t[0] != DOC_COMMENT]
+                if not want:
+                    return text, *fallback
+                k = _find_seq(texts, want, c)
                 if k < 0:
-                    return text, *fallback_pos
-            cursor[0] = k + len(want)
-            a, b = toks[k][2], toks[k + len(want) - 1][3]
+                    k = _find_seq(texts, want, 0)
+                    if k < 0:
+                        return text, *fallback
+                n = len(want)
+            cursor[0] = k + n
+            first, last = keep[k], keep[k + n - 1]
+            a, b = seg_toks[first][2], seg_toks[last][3]
+            # lexing is local: the slice's own tokens are the declaration's, shifted (built in C
+            # as the lexer builds them; a Python call per token would cost a third of lexing)
+            sub = seg_toks[first : last + 1]
+            toks = list(map(_new_tuple, repeat(Token), zip(
+                map(itemgetter(0), sub), map(itemgetter(1), sub),
+                map(_minus(a), map(itemgetter(2), sub)), map(_minus(a), map(itemgetter(3), sub)))))
             before = seg[:a]
             nl = before.count("\n")
             if nl == 0:
-                return seg[a:b], d.range.start_line, d.range.start_column + len(before)
-            return seg[a:b], d.range.start_line + nl, len(before) - before.rfind("\n")
+                return seg[a:b], d.range.start_line, d.range.start_column + len(before), toks
+            return seg[a:b], d.range.start_line + nl, len(before) - before.rfind("\n"), toks
         return locate
 
-    def _source(self, m: ModuleExport) -> str | None:
+    def _source(self, m: ModuleExport) -> bytes | None:
+        """The module's source file as bytes (the export's ranges are byte offsets), when it is
+        at hand and still what was exported; read once per module."""
         if m.path not in self._sources:
-            text = None
+            data = None
             if self.root is not None:
                 p = self.root / m.path
                 try:
                     raw = p.read_bytes()
                     if _sha256(raw) == m.source_sha256:
-                        text = raw.decode("utf-8")
+                        raw.decode("utf-8")  # only readable UTF-8 is located in
+                        data = raw
                 except (OSError, UnicodeDecodeError):
-                    text = None
-            self._sources[m.path] = text
+                    data = None
+            self._sources[m.path] = data
         return self._sources[m.path]
 
     # ---- signatures (for expected types and field notation) ----------------------------------
@@ -620,15 +685,17 @@ class _Ctx:
             res = self.type_head(s) if s is not None else None
             for alt in t.alts:
                 aenv = dict(env)
-                alt.patterns = [self.pattern(p, aenv, doms[k] if k < len(doms) else None)
-                                for k, p in enumerate(alt.patterns)]
-                alt.rhs = self.term(alt.rhs, aenv, res)
+                _put(alt, "patterns", [self.pattern(p, aenv, doms[k] if k < len(doms) else None)
+                                       for k, p in enumerate(alt.patterns)])
+                _put(alt, "rhs", self.term(alt.rhs, aenv, res))
             return t
         res = self.type_head(statement) if statement is not None else None
         return self.term(t, env, res)
 
     def term(self, t: Term, env: dict[str, str | None], expected: str | None = None) -> Term:
         """Resolve in place; returns the node (a dotted local name becomes a `Proj`)."""
+        if t.__class__ in _LEAVES:
+            return t
         if isinstance(t, Ident):
             return self.ident(t, env)
         if isinstance(t, DotIdent):
@@ -636,7 +703,7 @@ class _Ctx:
             return t
         if isinstance(t, App):
             params: list[str | None] = []
-            t.fn = self.term(t.fn, env, expected)
+            _put(t, "fn", self.term(t.fn, env, expected))
             tgt = _target(t.fn)
             if tgt and tgt in self.c.names:
                 params = self.c.signature(tgt)[0]
@@ -646,51 +713,51 @@ class _Ctx:
                 if a.name is None:
                     exp = params[k] if k < len(params) else None
                     k += 1
-                a.value = self.term(a.value, env, exp)
+                _put(a, "value", self.term(a.value, env, exp))
             return t
         if isinstance(t, Lambda):
             inner = dict(env)
-            t.binders = self.binders(t.binders, inner)
-            t.body = self.term(t.body, inner)
+            _put(t, "binders", self.binders(t.binders, inner))
+            _put(t, "body", self.term(t.body, inner))
             return t
         if isinstance(t, Quant):
             inner = dict(env)
-            t.binders = self.binders(t.binders, inner)
-            t.body = self.term(t.body, inner)
+            _put(t, "binders", self.binders(t.binders, inner))
+            _put(t, "body", self.term(t.body, inner))
             return t
         if isinstance(t, Let):
             inner = dict(env)
-            t.binders = self.binders(t.binders, inner)
+            _put(t, "binders", self.binders(t.binders, inner))
             if t.type is not None:
-                t.type = self.term(t.type, inner)
+                _put(t, "type", self.term(t.type, inner))
             if t.keyword == "let rec" and t.name:
                 env = dict(env)
                 env[t.name] = None
                 inner[t.name] = None
-            t.value = self.term(t.value, inner, self.type_head(t.type) if t.type else None)
+            _put(t, "value", self.term(t.value, inner, self.type_head(t.type) if t.type else None))
             after = dict(env)
             if t.pattern is not None:
-                t.pattern = self.pattern(t.pattern, after, None)
+                _put(t, "pattern", self.pattern(t.pattern, after, None))
             if t.name:
                 after[t.name] = (self.type_head(t.type) if t.type is not None
                                  else self.result_head(t.value, env))
             elif t.keyword in ("have", "haveI"):
                 after["this"] = None
             if t.body is not None:
-                t.body = self.term(t.body, after, expected)
+                _put(t, "body", self.term(t.body, after, expected))
             return t
         if isinstance(t, If):
-            t.cond = self.term(t.cond, env)
+            _put(t, "cond", self.term(t.cond, env))
             inner = dict(env)
             if t.hyp:
                 inner[t.hyp] = None
-            t.then = self.term(t.then, inner, expected)
+            _put(t, "then", self.term(t.then, inner, expected))
             if t.else_ is not None:
-                t.else_ = self.term(t.else_, inner, expected)
+                _put(t, "else_", self.term(t.else_, inner, expected))
             return t
         if isinstance(t, Match):
             heads = [self.result_head(x, env) for x in t.discriminants]
-            t.discriminants = [self.term(x, env) for x in t.discriminants]
+            _put(t, "discriminants", [self.term(x, env) for x in t.discriminants])
             env2 = dict(env)
             for h in t.hyps:
                 if h:
@@ -704,64 +771,64 @@ class _Ctx:
             self.alts(t.alts, env, [], expected)
             return t
         if isinstance(t, Proj):
-            t.term = self.term(t.term, env)
+            _put(t, "term", self.term(t.term, env))
             self.proj(t, self.result_head(t.term, env))
             return t
-        from bridge.lean.terms import BinOp  # local: keep the top tidy
         if isinstance(t, BinOp) and t.op in _EQ_OPS:
             # `a = b`: each side's expected type is the other's (`fill v .scalar = .scalar v`)
-            t.lhs = self.term(t.lhs, env)
-            t.rhs = self.term(t.rhs, env, self.result_head(t.lhs, env))
+            _put(t, "lhs", self.term(t.lhs, env))
+            _put(t, "rhs", self.term(t.rhs, env, self.result_head(t.lhs, env)))
             if isinstance(t.lhs, DotIdent) or (isinstance(t.lhs, App) and isinstance(t.lhs.fn, DotIdent)):
-                t.lhs = self.term(t.lhs, env, self.result_head(t.rhs, env))
+                _put(t, "lhs", self.term(t.lhs, env, self.result_head(t.rhs, env)))
             return t
         if isinstance(t, StructInst):
             if t.base is not None:
-                t.base = self.term(t.base, env)
+                _put(t, "base", self.term(t.base, env))
             if t.type is not None:
-                t.type = self.term(t.type, env)
+                _put(t, "type", self.term(t.type, env))
             owner = self.type_head(t.type) if t.type is not None else (
                 self.result_head(t.base, env) if t.base is not None else expected)
             for f in t.fields:
                 self.field_init(f, env, owner)
             return t
         # generic: recurse into every child term
-        for name in type(t).model_fields:
-            v = getattr(t, name)
-            if isinstance(v, BaseModel) and not isinstance(v, (TBinder, MatchAlt, FieldInit)):
-                setattr(t, name, self.term(v, env))  # type: ignore[arg-type]
-            elif isinstance(v, list):
-                setattr(t, name, [self.term(x, env) if isinstance(x, BaseModel) else x for x in v])  # type: ignore[arg-type]
+        d = t.__dict__
+        for name in CHILD_FIELDS[t.__class__]:
+            v = d[name]
+            if v.__class__ is list:
+                _put(t, name, [self.term(x, env) if isinstance(x, BaseModel) else x for x in v])  # type: ignore[arg-type]
+            elif isinstance(v, BaseModel) and not isinstance(v, (TBinder, MatchAlt, FieldInit)):
+                _put(t, name, self.term(v, env))  # type: ignore[arg-type]
         return t
 
     def field_init(self, f: FieldInit, env: dict[str, str | None], owner: str | None) -> None:
         inner = dict(env)
-        f.binders = self.binders(f.binders, inner)
+        _put(f, "binders", self.binders(f.binders, inner))
         ftype = None
         if owner:
             full = self.struct_member(owner, f.name)
             if full:
                 ftype = self.c.signature(full)[1]
-        f.value = self.term(f.value, inner, ftype)
+        _put(f, "value", self.term(f.value, inner, ftype))
 
     def alts(self, alts: list[MatchAlt], env: dict[str, str | None], heads: list[str | None],
              expected: str | None) -> None:
         for alt in alts:
             aenv = dict(env)
-            alt.patterns = [self.pattern(p, aenv, heads[k] if k < len(heads) else None)
-                            for k, p in enumerate(alt.patterns)]
-            alt.rhs = self.term(alt.rhs, aenv, expected)
+            _put(alt, "patterns", [self.pattern(p, aenv, heads[k] if k < len(heads) else None)
+                            for k, p in enumerate(alt.patterns)])
+            _put(alt, "rhs", self.term(alt.rhs, aenv, expected))
 
     def binders(self, bs: list[TBinder], env: dict[str, str | None]) -> list[TBinder]:
         for b in bs:
             if b.type is not None:
-                b.type = self.term(b.type, env)
+                _put(b, "type", self.term(b.type, env))
             if b.default is not None:
-                b.default = self.term(b.default, env)
+                _put(b, "default", self.term(b.default, env))
             if b.bound is not None:
-                b.bound = self.term(b.bound, env)
+                _put(b, "bound", self.term(b.bound, env))
             if b.pattern is not None:
-                b.pattern = self.pattern(b.pattern, env, self.type_head(b.type) if b.type else None)
+                _put(b, "pattern", self.pattern(b.pattern, env, self.type_head(b.type) if b.type else None))
             head = self.type_head(b.type) if b.type is not None else None
             for n in b.names:
                 env[n] = head
@@ -774,19 +841,19 @@ class _Ctx:
             if "." not in p.name and not p.explicit:
                 target, status = self._ctor_named(p.name, expected)
                 if target is None:
-                    p.target, p.status = p.name, "local"
+                    _mark(p, p.name, "local")
                     env[p.name] = expected
                     return p
-                p.target, p.status = target, status
+                _mark(p, target, status)
                 return p
-            p.target, p.status = self.lookup(p.name)
+            _mark(p, *self.lookup(p.name))
             return p
         if isinstance(p, DotIdent):
             self.dot_ident(p, expected)
             return p
         if isinstance(p, App):
-            p.fn = self.pattern(p.fn, {}, expected) if not isinstance(p.fn, Ident) or "." in p.fn.name \
-                else self._pattern_head(p.fn, expected)
+            _put(p, "fn", self.pattern(p.fn, {}, expected) if not isinstance(p.fn, Ident) or "." in p.fn.name
+                 else self._pattern_head(p.fn, expected))
             tgt = _target(p.fn)
             params: list[str | None] = []
             named: dict[str, str | None] = {}
@@ -799,24 +866,22 @@ class _Ctx:
             k = 0
             for a in p.args:
                 if a.name is not None:
-                    a.value = self.pattern(a.value, env, named.get(a.name))
+                    _put(a, "value", self.pattern(a.value, env, named.get(a.name)))
                 else:
-                    a.value = self.pattern(a.value, env, params[k] if k < len(params) else None)
+                    _put(a, "value", self.pattern(a.value, env, params[k] if k < len(params) else None))
                     k += 1
             return p
         if isinstance(p, (Ascription,)):
-            p.type = self.term(p.type, env)
-            p.term = self.pattern(p.term, env, self.type_head(p.type))
+            _put(p, "type", self.term(p.type, env))
+            _put(p, "term", self.pattern(p.term, env, self.type_head(p.type)))
             return p
         # `a :: as`, `n + 1`, `⟨a, b⟩`, `(a, b)`, `[a]`, literals: every sub-pattern binds
-        from bridge.lean.terms import AnonCtor, BinOp, ListLit, Tuple  # local: keep the top tidy
-
         if isinstance(p, BinOp):
-            p.lhs = self.pattern(p.lhs, env, None)
-            p.rhs = self.pattern(p.rhs, env, expected if p.op == "::" else None)
+            _put(p, "lhs", self.pattern(p.lhs, env, None))
+            _put(p, "rhs", self.pattern(p.rhs, env, expected if p.op == "::" else None))
             return p
         if isinstance(p, (AnonCtor, Tuple, ListLit)):
-            p.items = [self.pattern(x, env, None) for x in p.items]
+            _put(p, "items", [self.pattern(x, env, None) for x in p.items])
             return p
         return self.term(p, env)
 
@@ -824,7 +889,7 @@ class _Ctx:
         target, status = self._ctor_named(fn.name, expected)
         if target is None:
             target, status = self.lookup(fn.name)
-        fn.target, fn.status = target, status
+        _mark(fn, target, status)
         return fn
 
     def _ctor_named(self, name: str, expected: str | None) -> tuple[str | None, Status]:
@@ -845,7 +910,7 @@ class _Ctx:
         head, _, rest = name.partition(".")
         if head in env:
             if not rest:
-                t.target, t.status = name, "local"
+                _mark(t, name, "local")
                 return t
             # generalized field notation on a local: `g.eval` → Proj(g, eval)
             base = Ident(name=head, target=head, status="local", line=t.line, column=t.column)
@@ -873,7 +938,7 @@ class _Ctx:
                         typ = self.c.signature(pj.target)[1] if pj.target and pj.status == "corpus" else None
                         node = pj
                     return node
-        t.target, t.status = target, status  # type: ignore[assignment]
+        _mark(t, target, status)
         return t
 
     def struct_member(self, owner: str, fname: str, seen: frozenset[str] = frozenset()) -> str | None:
@@ -907,17 +972,17 @@ class _Ctx:
 
     def proj(self, pj: Proj, typ: str | None) -> None:
         if pj.field.isdigit():
-            pj.status = "external"  # anonymous projection `.1`
+            _put(pj, "status", "external")  # anonymous projection `.1`
             return
         for _ in range(4):  # through type abbreviations, a few levels deep
             if not typ:
                 break
             full = self.struct_member(typ, pj.field)
             if full:
-                pj.target, pj.status = full, "corpus"
+                _mark(pj, full, "corpus")
                 return
             if typ not in self.c.names:
-                pj.target, pj.status = f"{typ}.{pj.field}", "external"
+                _mark(pj, f"{typ}.{pj.field}", "external")
                 return
             typ = self.unfold_type(typ)
         # type unknown: a unique corpus member of that name, else outside the corpus
@@ -925,27 +990,27 @@ class _Ctx:
                  n.rsplit(".", 1)[0] in self.c.decls]
         preferred = [n for n in cands if n.rsplit(".", 1)[0].rsplit(".", 1)[-1] in self.sig_heads]
         if len(preferred) == 1 or len(cands) == 1:
-            pj.target, pj.status = (preferred or cands)[0], "corpus"
+            _mark(pj, (preferred or cands)[0], "corpus")
         else:
-            pj.target, pj.status = None, "external"
+            _mark(pj, None, "external")
 
     def dot_ident(self, t: DotIdent, expected: str | None) -> None:
         c = self.c
         if expected:
             full = self.struct_member(expected, t.name)
             if full:
-                t.target, t.status = full, "corpus"
+                _mark(t, full, "corpus")
                 return
             if expected not in c.names:
-                t.target, t.status = f"{expected}.{t.name}", "external"
+                _mark(t, f"{expected}.{t.name}", "external")
                 return
         cands = [n for n in c.by_last.get(t.name, []) if n.rsplit(".", 1)[0] in c.decls]
         preferred = [n for n in cands if n.rsplit(".", 1)[0].rsplit(".", 1)[-1] in self.sig_heads]
         pick = preferred or cands
         if pick:
-            t.target, t.status = min(pick), "corpus"
+            _mark(t, min(pick), "corpus")
         else:
-            t.target, t.status = None, "external"
+            _mark(t, None, "external")
 
     def result_head(self, t: Term | None, env: dict[str, str | None]) -> str | None:
         """Head of the type of an already-resolved term, where it is easy to know."""
@@ -961,6 +1026,9 @@ class _Ctx:
 
 
 _EQ_OPS = ("=", "≠", "==", "!=")
+# Node classes without children and without a name (literals, holes, opaque text): nothing to
+# resolve in them.
+_LEAVES = frozenset(cls for cls, fields in CHILD_FIELDS.items() if not fields) - {Ident, DotIdent}
 
 
 def _target(t: Term) -> str | None:

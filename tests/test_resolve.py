@@ -171,3 +171,80 @@ def test_field_notation_looks_through_type_abbreviations() -> None:
            ("T.rank", "T.rank2", "T.boxLen")}
     assert got == {"T.rank": [(".length", "List.length")], "T.rank2": [(".foldl", "List.foldl")],
                    "T.boxLen": [(".length", "T.Box.length")]}
+
+
+FIXTURE_ROOT = Path(__file__).resolve().parent / "fixtures" / "torchlean"
+
+
+def _with_sources() -> Corpus:
+    from bridge.exports import load_exports
+
+    _, modules = load_exports(EXPORTS)
+    return Corpus(modules, FIXTURE_ROOT)
+
+
+def test_located_texts_carry_their_own_tokens() -> None:
+    # Binder types, statements and bodies are parsed from their source slices with tokens cut
+    # from the declaration's own (lexed once): they must be exactly what lexing the slice gives,
+    # at the slice's true line and column; a body is found verbatim.
+    from bridge.lean.lexer import tokenize
+
+    c = _with_sources()
+    sources: dict[str, list[str]] = {}
+    texts = bodies = 0
+    for d, m in c.decls.values():
+        lines = sources.setdefault(m.path, (FIXTURE_ROOT / m.path).read_text("utf-8").split("\n"))
+        locate = c._locator(d, m)
+        wanted = [(b.type, False) for b in d.binders if b.type and not b.from_variable]
+        wanted += [(d.type, False)] if d.type else []
+        if d.value and d.value_form in ("term", "alternatives"):
+            wanted.append((d.value, True))
+        for text, verbatim in wanted:
+            piece, line, col, toks = locate(text, verbatim)
+            assert toks is not None, (d.name, text)
+            assert toks == tokenize(piece)[0], (d.name, text)
+            assert lines[line - 1][col - 1:].startswith(piece.split("\n")[0]), (d.name, text, line, col)
+            if verbatim:
+                assert piece == d.value
+                bodies += 1
+            texts += 1
+    assert texts > 200 and bodies > 50
+
+
+def test_resolved_nodes_are_what_validation_builds(corpus: Corpus) -> None:
+    # the resolver writes targets straight into the nodes' fields: the nodes must stay ordinary
+    # models (equal to a validated copy, the written fields marked as set)
+    r = corpus.resolved(f"{ALG}.Graph.seedScalarLoss")
+    names = [n for t in r.trees() for n in walk(t) if isinstance(n, (Ident, DotIdent, Proj))]
+    assert names
+    for n in names:
+        assert {"target", "status"} <= n.model_fields_set
+        assert type(n).model_validate(n.model_dump()) == n
+
+
+def test_walk_visits_every_field_of_every_node() -> None:
+    # `walk` recurses only into the fields the parser's node tables name; a field missing there
+    # would hide identifiers from `uses`. Compare with a walk over every model field.
+    from pydantic import BaseModel
+
+    def full(t: object) -> list[int]:
+        out: list[int] = []
+        stack = [t]
+        while stack:
+            x = stack.pop()
+            if isinstance(x, BaseModel):
+                out.append(id(x))
+                stack.extend(v for name in reversed(type(x).model_fields)
+                             if isinstance(v := getattr(x, name), (BaseModel, list)))
+            elif isinstance(x, list):
+                stack.extend(reversed(x))
+        return out
+
+    c = _with_sources()
+    n = 0
+    for name in c.decls:
+        for tree in c.resolved(name).trees():
+            got = [id(x) for x in walk(tree)]
+            assert got == full(tree), name
+            n += len(got)
+    assert n > 2000

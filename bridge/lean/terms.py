@@ -82,6 +82,7 @@ _set = object.__setattr__
 _TEMPLATE: dict[type, dict[str, Any]] = {}  # class -> every field with its default, in order
 _MUTABLE: dict[type, tuple[str, ...]] = {}  # class -> fields whose default is a list
 _CHILDREN: dict[type, tuple[str, ...]] = {}  # class -> fields that may hold nodes or lists
+CHILD_FIELDS = _CHILDREN  # public: what tree walkers (bridge.resolve) recurse into, per node class
 
 
 def _holds_nodes(annotation: Any) -> bool:
@@ -1156,16 +1157,18 @@ def clear_cache() -> None:
     _SEEN.clear()
 
 
-def parse_term(text: str, line: int = 1, column: int = 1) -> Term:
+def parse_term(text: str, line: int = 1, column: int = 1, tokens: list[Token] | None = None) -> Term:
     """Parse a Lean term (a statement, a body, equation alternatives `| p => e`).
 
     `line`/`column` (1-based) locate the first character of `text` in its file; every node
-    gets its own position from them. Never raises: see `Unparsed`.
+    gets its own position from them. `tokens`: `tokenize(text)[0]` when the caller has them
+    already (cut from a larger text's tokens, say). Never raises: see `Unparsed`.
     """
     key: str | tuple[str, int] = (text, column) if "\n" in text else text
     hit = _CACHE.get(key)
     if hit is None:
-        tokens = tokenize(text)[0]
+        if tokens is None:
+            tokens = tokenize(text)[0]
         if key not in _SEEN:
             if len(_SEEN) >= CACHE_SIZE:
                 _SEEN.clear()
