@@ -57,3 +57,23 @@ def test_real_files_report_on_our_fixture_tree(capsys: pytest.CaptureFixture[str
     assert "diagnostics 0" in out and "identifiers: local" in out and "unresolved" not in out.split("identifiers:")[1].split("\n")[0]
     assert rf.main([str(tmp_path)]) == 2  # no .lean files: one line, exit 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_bench_floor_on_our_fixture_tree(capsys: pytest.CaptureFixture[str]) -> None:
+    # tools/bench_floor.py gives the README's floor under the extraction target; on a folder it
+    # must time every step over that folder's declarations and add them up
+    spec = importlib.util.spec_from_file_location("bench_floor", ROOT / "tools" / "bench_floor.py")
+    assert spec and spec.loader
+    bf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bf)
+    fixtures = ROOT / "tests" / "fixtures" / "torchlean"
+    bf.main(["--root", str(fixtures), "--repeat", "1", "--jobs", "1"])
+    out = capsys.readouterr().out
+    index = json.loads((ROOT / "lean_exports" / "index.json").read_text("utf-8"))
+    n_decls = sum(m["declarations"] for m in index["modules"])
+    assert f"{len(list(fixtures.rglob('*.lean')))} files" in out and f"{n_decls} declarations" in out
+    steps = {line.split("|")[1].strip(): float(line.split("|")[2]) for line in out.splitlines()
+             if line.startswith("| ") and "not counted" not in line and "core-seconds" not in line}
+    assert set(steps) == {"read", "scan", "headers", "records", "hashes", "json", "write"}
+    floor = float(out.split("floor: ")[1].split(" core-s")[0])
+    assert abs(floor - sum(steps.values())) <= 0.01 * len(steps)

@@ -62,14 +62,14 @@ def _median(fn: Callable[[], Any], repeat: int) -> float:
     return statistics.median(times)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--files", type=int, default=1300)
     ap.add_argument("--target-mb", type=float, default=13.0)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--root", type=Path, help="measure this folder of .lean files instead of the synthetic corpus")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="tlb-floor-"))
     try:
