@@ -33,8 +33,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import itemgetter
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -98,14 +96,6 @@ _AUTO = ("rec", "recOn", "casesOn", "noConfusion", "noConfusionType", "brecOn", 
 # Resolution writes into trees the parser built. pydantic's `__setattr__` costs several times a
 # dict store, and the resolver writes hundreds of thousands of fields over a corpus; these do what
 # it does for a field of a model without `validate_assignment` (store, mark the field set).
-_new_tuple = tuple.__new__
-
-
-def _minus(a: int) -> Callable[[int], int]:
-    """`x - a` as a C-level callable (`a.__rsub__`) for `map`."""
-    return a.__rsub__
-
-
 def _put(node: BaseModel, name: str, value: object) -> None:
     node.__dict__[name] = value
     node.__pydantic_fields_set__.add(name)
@@ -195,8 +185,10 @@ def uses(tree: object) -> Iterator[Use]:
             yield Use("." + n.field, n.target, n.status, n.line, n.column)
 
 
-# (text, line, column, its tokens or None): what `Corpus._locator` finds for a text field
-_Located = tuple[str, int, int, "list[Token] | None"]
+# What `Corpus._locator` finds for a text field: (its source slice, line, column, the slice's
+# tokens with offsets into the declaration's text or None, where the slice starts there); the
+# arguments of `parse_term`.
+_Located = tuple[str, int, int, "list[Token] | None", int]
 
 
 class Corpus:
@@ -377,7 +369,7 @@ class Corpus:
         parsed; the slice's tokens come from the declaration's, lexed once. Without the source:
         the text as exported, at the declaration's name (and no tokens)."""
         data = self._source(m)
-        fallback = (d.name_line, d.name_column, None)
+        fallback = (d.name_line, d.name_column, None, 0)
         if data is None:
             return lambda text, verbatim=False: (text, *fallback)
         seg = data[d.range.start_byte : d.range.end_byte].decode("utf-8", "replace")
@@ -417,17 +409,12 @@ class Corpus:
             cursor[0] = k + n
             first, last = keep[k], keep[k + n - 1]
             a, b = seg_toks[first][2], seg_toks[last][3]
-            # lexing is local: the slice's own tokens are the declaration's, shifted (built in C
-            # as the lexer builds them; a Python call per token would cost a third of lexing)
-            sub = seg_toks[first : last + 1]
-            toks = list(map(_new_tuple, repeat(Token), zip(
-                map(itemgetter(0), sub), map(itemgetter(1), sub),
-                map(_minus(a), map(itemgetter(2), sub)), map(_minus(a), map(itemgetter(3), sub)))))
+            toks = seg_toks[first : last + 1]  # the slice's own tokens, offsets into `seg`
             before = seg[:a]
             nl = before.count("\n")
             if nl == 0:
-                return seg[a:b], d.range.start_line, d.range.start_column + len(before), toks
-            return seg[a:b], d.range.start_line + nl, len(before) - before.rfind("\n"), toks
+                return seg[a:b], d.range.start_line, d.range.start_column + len(before), toks, a
+            return seg[a:b], d.range.start_line + nl, len(before) - before.rfind("\n"), toks, a
         return locate
 
     def _source(self, m: ModuleExport) -> bytes | None:

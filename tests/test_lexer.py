@@ -201,3 +201,18 @@ def test_subscripted_operators_and_four_digit_char_escapes() -> None:
     assert "a₁" in toks and "(" in toks and "ₖ" in toks  # a bracket never takes a suffix
     assert "'\\u2026'" in toks and "'\\x41'" in toks and "' '" in toks
     assert tokenize(src) == _tokenize_slow(src)[:2]
+
+
+def test_shifted_tokens_are_the_slices_own() -> None:
+    # a slice cut at token boundaries lexes to the larger text's tokens there, offsets moved back
+    from bridge.lean.lexer import shifted
+
+    text = 'def f (x : Nat) : Nat := x + «y z» -- c\n  + "s\\"t" * 0x1F'
+    toks = tokenize(text)[0]
+    for i in range(len(toks)):
+        for j in range(i + 1, len(toks) + 1):
+            a = toks[i][2]
+            got = shifted(toks[i:j], a)
+            assert got == tokenize(text[a : toks[j - 1][3]])[0]
+            assert all(type(t) is type(toks[0]) for t in got)
+    assert shifted(toks, 0) is toks

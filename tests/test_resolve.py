@@ -187,7 +187,7 @@ def test_located_texts_carry_their_own_tokens() -> None:
     # Binder types, statements and bodies are parsed from their source slices with tokens cut
     # from the declaration's own (lexed once): they must be exactly what lexing the slice gives,
     # at the slice's true line and column; a body is found verbatim.
-    from bridge.lean.lexer import tokenize
+    from bridge.lean.lexer import shifted, tokenize
 
     c = _with_sources()
     sources: dict[str, list[str]] = {}
@@ -200,9 +200,9 @@ def test_located_texts_carry_their_own_tokens() -> None:
         if d.value and d.value_form in ("term", "alternatives"):
             wanted.append((d.value, True))
         for text, verbatim in wanted:
-            piece, line, col, toks = locate(text, verbatim)
+            piece, line, col, toks, offset = locate(text, verbatim)
             assert toks is not None, (d.name, text)
-            assert toks == tokenize(piece)[0], (d.name, text)
+            assert shifted(toks, offset) == tokenize(piece)[0], (d.name, text)
             assert lines[line - 1][col - 1:].startswith(piece.split("\n")[0]), (d.name, text, line, col)
             if verbatim:
                 assert piece == d.value

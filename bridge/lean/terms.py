@@ -27,7 +27,7 @@ import re
 from typing import Any, TypeVar
 
 from bridge.lean.commands import bars_enclose
-from bridge.lean.lexer import CHAR, ERROR, IDENT, NUMBER, STRING, SUBSCRIPT, SYMBOL, Token, tokenize
+from bridge.lean.lexer import CHAR, ERROR, IDENT, NUMBER, STRING, SUBSCRIPT, SYMBOL, Token, shifted, tokenize
 from bridge.lean.term_nodes import *
 from bridge.lean.term_nodes import (
     AUX_TYPES,
@@ -1157,18 +1157,19 @@ def clear_cache() -> None:
     _SEEN.clear()
 
 
-def parse_term(text: str, line: int = 1, column: int = 1, tokens: list[Token] | None = None) -> Term:
+def parse_term(text: str, line: int = 1, column: int = 1, tokens: list[Token] | None = None,
+               offset: int = 0) -> Term:
     """Parse a Lean term (a statement, a body, equation alternatives `| p => e`).
 
     `line`/`column` (1-based) locate the first character of `text` in its file; every node
-    gets its own position from them. `tokens`: `tokenize(text)[0]` when the caller has them
-    already (cut from a larger text's tokens, say). Never raises: see `Unparsed`.
+    gets its own position from them. `tokens`: the tokens of `text` when the caller has them
+    already, cut from a larger text's tokens where `text` starts at `offset` (shifted only when
+    the text is actually parsed, not on a cache hit). Never raises: see `Unparsed`.
     """
     key: str | tuple[str, int] = (text, column) if "\n" in text else text
     hit = _CACHE.get(key)
     if hit is None:
-        if tokens is None:
-            tokens = tokenize(text)[0]
+        tokens = tokenize(text)[0] if tokens is None else shifted(tokens, offset)
         if key not in _SEEN:
             if len(_SEEN) >= CACHE_SIZE:
                 _SEEN.clear()
