@@ -248,3 +248,45 @@ def test_walk_visits_every_field_of_every_node() -> None:
             assert got == full(tree), name
             n += len(got)
     assert n > 2000
+
+
+def test_resolution_pauses_the_collector_and_restores_it() -> None:
+    """`resolved` runs with the cyclic collector off and its trees frozen (they are cached and
+    acyclic); the collector's state is restored afterwards, also when resolution raises."""
+    import gc
+
+    from bridge.gcpause import gc_paused
+
+    c = Corpus.load(EXPORTS)
+    name = f"{ALG}.SGD.step"
+    frozen = gc.get_freeze_count()
+    seen: list[bool] = []
+    real = c._resolve
+
+    def spy(*a: object) -> object:
+        seen.append(gc.isenabled())
+        return real(*a)  # type: ignore[arg-type]
+
+    c._resolve = spy  # type: ignore[method-assign]
+    try:
+        assert gc.isenabled()
+        c.resolved(name)
+        assert seen == [False] and gc.isenabled()
+        assert gc.get_freeze_count() > frozen  # the new trees left the generations rescanned
+        gc.disable()
+        c.resolved(f"{ALG}.SGD.step_cons")
+        assert not gc.isenabled()  # a caller's disabled collector stays disabled
+    finally:
+        gc.enable()
+
+    def boom(*a: object) -> object:
+        raise RuntimeError("boom")
+
+    c._resolve = boom  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        c.resolved(f"{ALG}.TList.sub")
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), gc_paused(freeze=True):
+        before = gc.get_freeze_count()
+        raise RuntimeError("no freeze on error")
+    assert gc.get_freeze_count() == before and gc.isenabled()
