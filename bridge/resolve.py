@@ -31,8 +31,10 @@ are external: without Mathlib's name table that is the only rule that does not f
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import count
+from operator import itemgetter
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -381,14 +383,21 @@ class Corpus:
             return lambda text, verbatim=False: (text, *fallback)
         seg = data[d.range.start_byte : d.range.end_byte].decode("utf-8", "replace")
         seg_toks = tokenize(seg)[0]
-        keep = [i for i, t in enumerate(seg_toks) if t[0] != DOC_COMMENT]
-        texts = [seg_toks[i][1] for i in keep]
+        kinds = list(map(itemgetter(0), seg_toks))
+        lead = 0  # doc comments are skipped; they lead a declaration, so in C where they do
+        while lead < len(kinds) and kinds[lead] == DOC_COMMENT:
+            lead += 1
+        keep: Sequence[int] = range(lead, len(seg_toks))
+        if DOC_COMMENT in kinds[lead:]:
+            keep = [i for i in keep if kinds[i] != DOC_COMMENT]
+        kept = seg_toks[lead:] if isinstance(keep, range) else [seg_toks[i] for i in keep]
+        texts = list(map(itemgetter(1), kept))
         # filtered token index by start / end offset: a body (exported as written) is found
         # verbatim, without being tokenized itself. Binder types and statements are exported
         # with their whitespace collapsed: a verbatim hit could skip an earlier occurrence
         # written across lines, so those are matched token by token.
-        by_start = {seg_toks[i][2]: k for k, i in enumerate(keep)}
-        by_end = {seg_toks[i][3]: k for k, i in enumerate(keep)}
+        by_start = dict(zip(map(itemgetter(2), kept), count()))
+        by_end = dict(zip(map(itemgetter(3), kept), count()))
         cursor = [0]
 
         def locate(text: str, verbatim: bool = False) -> _Located:

@@ -203,16 +203,13 @@ def test_subscripted_operators_and_four_digit_char_escapes() -> None:
     assert tokenize(src) == _tokenize_slow(src)[:2]
 
 
-def test_shifted_tokens_are_the_slices_own() -> None:
-    # a slice cut at token boundaries lexes to the larger text's tokens there, offsets moved back
-    from bridge.lean.lexer import shifted
-
+def test_a_slice_lexes_to_the_larger_texts_tokens() -> None:
+    # lexing is local: a slice cut at token boundaries lexes to the larger text's tokens there,
+    # offsets moved back (what lets the parser read a declaration's tokens for its parts)
     text = 'def f (x : Nat) : Nat := x + «y z» -- c\n  + "s\\"t" * 0x1F'
     toks = tokenize(text)[0]
     for i in range(len(toks)):
         for j in range(i + 1, len(toks) + 1):
             a = toks[i][2]
-            got = shifted(toks[i:j], a)
-            assert got == tokenize(text[a : toks[j - 1][3]])[0]
-            assert all(type(t) is type(toks[0]) for t in got)
-    assert shifted(toks, 0) is toks
+            got = [(k, s, x - a, y - a) for k, s, x, y in toks[i:j]]
+            assert got == [tuple(t) for t in tokenize(text[a : toks[j - 1][3]])[0]]

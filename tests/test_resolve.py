@@ -187,7 +187,8 @@ def test_located_texts_carry_their_own_tokens() -> None:
     # Binder types, statements and bodies are parsed from their source slices with tokens cut
     # from the declaration's own (lexed once): they must be exactly what lexing the slice gives,
     # at the slice's true line and column; a body is found verbatim.
-    from bridge.lean.lexer import shifted, tokenize
+    from bridge.lean import terms
+    from bridge.lean.lexer import tokenize
 
     c = _with_sources()
     sources: dict[str, list[str]] = {}
@@ -202,7 +203,13 @@ def test_located_texts_carry_their_own_tokens() -> None:
         for text, verbatim in wanted:
             piece, line, col, toks, offset = locate(text, verbatim)
             assert toks is not None, (d.name, text)
-            assert shifted(toks, offset) == tokenize(piece)[0], (d.name, text)
+            assert [(k, t, x - offset, y - offset) for k, t, x, y in toks] == [tuple(t) for t in tokenize(piece)[0]]
+            # parsed from the cut tokens (read relative to `offset`), first sight and cached,
+            # the tree is the one parsing the slice alone gives
+            terms.clear_cache()
+            first, cached = (parse_term(piece, line, col, toks, offset).model_dump() for _ in range(2))
+            terms.clear_cache()
+            assert first == cached == parse_term(piece, line, col).model_dump(), (d.name, text)
             assert lines[line - 1][col - 1:].startswith(piece.split("\n")[0]), (d.name, text, line, col)
             if verbatim:
                 assert piece == d.value

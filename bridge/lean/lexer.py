@@ -415,18 +415,6 @@ def tokenize(text: str, keep_comments: bool = False) -> tuple[list[Token], list[
     return tokens, errors
 
 
-def shifted(tokens: list[Token], by: int) -> list[Token]:
-    """`tokens` with every offset moved back by `by`: cut from the tokens of a larger text at a
-    token boundary `by`, they are what lexing that slice alone gives (lexing is local). Built in
-    C, as `tokenize` builds tokens: a Python call per token would cost a third of lexing."""
-    if not by:
-        return tokens
-    back = by.__rsub__  # x -> x - by
-    return list(map(tuple.__new__, repeat(Token), zip(
-        map(itemgetter(0), tokens), map(itemgetter(1), tokens),
-        map(back, map(itemgetter(2), tokens)), map(back, map(itemgetter(3), tokens)))))
-
-
 def _odd_backslashes(s: str) -> bool:
     """True when the closing quote of `s` is escaped (the string never ended)."""
     k = len(s) - 2
