@@ -8,9 +8,11 @@ version: sorted iteration everywhere, no timestamps.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from bridge.fsutil import write_text_atomic
 from bridge.models import ExportIndex, ModuleExport
 from bridge.resolve import Corpus
 from bridge.translate.decls import DeclTranslator, FunctionOut, StructOut, TestOut
-from bridge.translate.env import FN_KINDS, THM_KINDS, Env
+from bridge.translate.env import FN_KINDS, THM_KINDS, DeclRef, Env
 from bridge.translate.expr import Callee, Untranslatable, vocab_callee
 from bridge.translate.names import module_stem, py_global
 from bridge.vocab.registry import LOOKUP
@@ -102,16 +104,26 @@ class Generator:
                 if not d.anonymous:
                     self.owner.setdefault(d.name, module_stem(m.module))
         self.dt_cache: dict[str, DeclTranslator] = {}
+        # run()'s passes: what each def/theorem translated to, and the names whose failing would
+        # change that (the callees it asked for, its deps, itself)
+        self._memo: dict[str, tuple[set[str], tuple[str, object]]] = {}
+        self._asked: set[str] | None = None  # callees asked for by the translation under way
+        self._newly: set[str] = set()  # names that failed in the last pass
 
     def callee_for(self, stem: str, in_test: bool) -> DeclTranslator:
         key = f"{stem}:{in_test}"
         if key not in self.dt_cache:
-            self.dt_cache[key] = DeclTranslator(self.env, lambda full: self._callee(full, stem, in_test))
+            self.dt_cache[key] = DeclTranslator(self.env, lambda full: self._ask(full, stem, in_test))
         return self.dt_cache[key]
 
     def _ref(self, full: str, stem: str, in_test: bool) -> str:
         owner = self.owner[full]
         return py_global(full) if owner == stem and not in_test else f"_M_{owner}.{py_global(full)}"
+
+    def _ask(self, full: str, stem: str, in_test: bool) -> Callee | None:
+        if self._asked is not None:
+            self._asked.add(full)
+        return self._callee(full, stem, in_test)
 
     def _callee(self, full: str, stem: str, in_test: bool) -> Callee | None:
         if full.startswith("struct:"):
@@ -139,6 +151,46 @@ class Generator:
             if not newly:
                 return outs
             self.failed.update(newly)
+            self._newly = set(newly)  # the next pass translates again only what these touch
+
+    def _once(self, name: str, translate: Callable[[set[str]], tuple[str, object]]) -> tuple[str, object]:
+        """`translate(watch)`, or its result from the last pass when none of the names it watched
+        (what it asked for and depends on, itself) failed since: the result would be the same."""
+        hit = self._memo.get(name)
+        if hit is not None and hit[0].isdisjoint(self._newly):
+            return hit[1]
+        watch = self._asked = {name}
+        try:
+            res = translate(watch)
+        finally:
+            self._asked = None
+        self._memo[name] = (watch, res)
+        return res
+
+    def _function(self, dt: DeclTranslator, ref: DeclRef, watch: set[str]) -> tuple[str, object]:
+        name = ref.decl.name
+        if name in self.failed:
+            return "failed", (name, self.failed[name])
+        try:
+            fn = dt.function(ref)
+            watch |= fn.deps
+            bad = sorted(x for x in fn.deps if x in self.failed)
+            if bad:
+                raise Untranslatable(f"needs `{bad[0]}`, which does not translate")
+            return "functions", fn
+        except Untranslatable as exc:
+            return "failed", (name, str(exc))
+
+    def _theorem(self, tt: DeclTranslator, ref: DeclRef, watch: set[str]) -> tuple[str, object]:
+        try:
+            test = tt.theorem(ref)
+            watch |= test.deps
+            bad = sorted(x for x in test.deps if x in self.failed)
+            if bad:
+                raise Untranslatable(f"needs `{bad[0]}`, which does not translate ({self.failed[bad[0]][:200]})")
+            return "tests", test
+        except Untranslatable as exc:
+            return "untested", (ref.decl.name, str(exc))
 
     def _module(self, m: ModuleExport) -> ModuleOut:
         stem = module_stem(m.module)
@@ -160,27 +212,10 @@ class Generator:
                     out.skipped.append((d.name, "type class (instances are resolved by the domain)"))
                     continue
                 out.structures.append(dt.structure(self.env.structures[d.name]))
-            elif d.kind in FN_KINDS:
-                if d.name in self.failed:
-                    out.failed.append((d.name, self.failed[d.name]))
-                    continue
-                try:
-                    fn = dt.function(ref)
-                    bad = sorted(x for x in fn.deps if x in self.failed)
-                    if bad:
-                        raise Untranslatable(f"needs `{bad[0]}`, which does not translate")
-                    out.functions.append(fn)
-                except Untranslatable as exc:
-                    out.failed.append((d.name, str(exc)))
-            elif d.kind in THM_KINDS:
-                try:
-                    test = tt.theorem(ref)
-                    bad = sorted(x for x in test.deps if x in self.failed)
-                    if bad:
-                        raise Untranslatable(f"needs `{bad[0]}`, which does not translate ({self.failed[bad[0]][:200]})")
-                    out.tests.append(test)
-                except Untranslatable as exc:
-                    out.untested.append((d.name, str(exc)))
+            elif d.kind in FN_KINDS or d.kind in THM_KINDS:
+                where, item = self._once(d.name, functools.partial(
+                    self._function if d.kind in FN_KINDS else self._theorem, dt if d.kind in FN_KINDS else tt, ref))
+                getattr(out, where).append(item)
             else:
                 out.skipped.append((d.name, f"{d.kind}: no run-time meaning to generate"))
         return out

@@ -92,3 +92,58 @@ def test_changed_sgd_step_changes_reference_and_fails_step_cons(tmp_path: Path) 
     generate(ex, out)
     assert "(lr * _D.scalar(2))" not in (out / "ref_NN__Proofs__Autograd__Training__StepAlgebra.py").read_text("utf-8")
     assert _pytest(out, "step_cons or step_nil") == 0
+
+
+CHAIN = {  # a failure that reaches its users one pass at a time (modules translate in this order)
+    "Chain/A.lean": "namespace Chain\n\ndef c (x : Nat) : Nat := b x * 2\n\ntheorem c_self (x : Nat) : c x = c x := rfl\n\n"
+                    "theorem c_odd (x : Nat) : c x = Nat.frobnicate x := rfl\n\n"
+                    "def d (x : Nat) : Nat := x + 3\n\ntheorem d_pos (x : Nat) : d x = x + 3 := rfl\n\nend Chain\n",
+    "Chain/B.lean": "namespace Chain\n\ndef b (x : Nat) : Nat := a x + 1\n\nend Chain\n",
+    "Chain/C.lean": "namespace Chain\n\ndef a (x : Nat) : Nat := Nat.frobnicate x\n\nend Chain\n",
+}
+
+
+def test_later_passes_translate_again_only_what_a_new_failure_touches(tmp_path: Path) -> None:
+    from bridge.exports import load_exports
+    from bridge.generate import Generator
+    from bridge.resolve import Corpus
+
+    for rel, text in CHAIN.items():
+        (tmp_path / "src" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "src" / rel).write_text(text, encoding="utf-8")
+    extract(ExtractOptions(root=tmp_path / "src", out=tmp_path / "x", cache_dir=None))
+    index, modules = load_exports(tmp_path / "x")
+
+    def run(memo: bool) -> tuple[list[object], dict[str, int]]:
+        gen = Generator(modules, Corpus(modules, Path(index.root)))
+        counts: dict[str, int] = {}
+        once = gen._once
+
+        def counted(name: str, translate):  # type: ignore[no-untyped-def]
+            def tr(watch: set[str]) -> tuple[str, object]:
+                counts[name] = counts.get(name, 0) + 1
+                return translate(watch)  # type: ignore[no-any-return]
+            if not memo:
+                return tr({name})
+            return once(name, tr)
+
+        gen._once = counted  # type: ignore[method-assign]
+        outs = gen.run()
+        return [(o.module, o.failed, o.functions, o.tests, o.untested)
+                for o in outs], counts
+
+    fresh, every = run(memo=False)
+    memo, once = run(memo=True)
+    assert memo == fresh  # the same outputs as translating everything in every pass
+    failed = {n: r for _, fs, _, _, _ in memo for n, r in fs}
+    assert failed["Chain.b"].startswith("needs `Chain.a`") and failed["Chain.c"].startswith("needs `Chain.b`")
+    untested = {n: r for _, _, _, _, u in memo for n, r in u}
+    assert list(untested) == ["Chain.c_self", "Chain.c_odd"]
+    # c_odd first failed on `Nat.frobnicate`; once c fails, on c, which it meets first
+    assert untested["Chain.c_odd"].startswith("needs `Chain.c`")
+    assert every["Chain.d"] == 4  # four passes: a, then b, c and c_self fail one pass after another
+    # d and d_pos touch no failure: translated once. The others again in the pass after one they
+    # watch (their callees, themselves) failed: a fails in pass 1 (then recorded as failed in 2),
+    # b in 2 (3), c in 3 (4); c_self is translated in pass 1 and becomes untested in pass 4.
+    assert once == {"Chain.d": 1, "Chain.d_pos": 1, "Chain.a": 2, "Chain.b": 3, "Chain.c": 3, "Chain.c_self": 2,
+                    "Chain.c_odd": 2}
