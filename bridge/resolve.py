@@ -240,6 +240,8 @@ class Corpus:
         self._sig_cache: dict[str, tuple[list[str | None], str | None]] = {}
         self._sources: dict[str, bytes | None] = {}
         self._token_texts: dict[str, list[str]] = {}  # exported text -> its token texts (locate)
+        self._contexts: dict[int, _Ctx] = {}  # id(declaration) -> its resolution context
+        self._lookups: dict[tuple[tuple[str, ...], int, int], dict[str, tuple[str | None, Status]]] = {}
 
     @classmethod
     def load(cls, exports_dir: Path) -> Corpus:
@@ -300,11 +302,18 @@ class Corpus:
 
     # ---- resolution context --------------------------------------------------------------------
     def context(self, d: Declaration, m: ModuleExport) -> _Ctx:
+        """Where `d`'s names are looked up (cached: field notation and abbreviations ask again)."""
+        ctx = self._contexts.get(id(d))
+        if ctx is None:
+            ctx = self._contexts[id(d)] = self._context(d, m)
+        return ctx
+
+    def _context(self, d: Declaration, m: ModuleExport) -> _Ctx:
         scope = m.scopes[d.scope] if 0 <= d.scope < len(m.scopes) else Scope(namespace="")
         own = d.name.rsplit(".", 1)[0] if "." in d.name else ""
-        prefixes = [d.name] if d.kind == "def" else []
+        prefixes: list[str] = []  # after the def's own name (a def's equations see its namespace)
         for p in _prefixes(own) + _prefixes(scope.namespace):
-            if p not in prefixes:
+            if p not in prefixes and p != d.name:
                 prefixes.append(p)
         opens: list[tuple[str, OpenDirective]] = []
         opened: list[str] = []
@@ -312,7 +321,10 @@ class Corpus:
             for ns in self._open_targets(o.namespace, scope.namespace, opened):
                 opens.append((ns, o))
                 opened.append(ns)
-        return _Ctx(self, prefixes, opens, d)
+        # declarations with the same prefixes and scope look names up alike: they share answers
+        key = (tuple(prefixes), id(m), d.scope if 0 <= d.scope < len(m.scopes) else -1)
+        shared = self._lookups.setdefault(key, {})
+        return _Ctx(self, d.name if d.kind == "def" else None, prefixes, opens, d, shared)
 
     def resolved(self, full_name: str) -> ResolvedDecl:
         """The declaration's binder types, statement and body as resolved trees (cached)."""
@@ -585,10 +597,12 @@ def _head_text(t: str) -> str:
 class _Ctx:
     """Resolution of the names in one declaration."""
 
-    def __init__(self, corpus: Corpus, prefixes: list[str], opens: list[tuple[str, OpenDirective]],
-                 decl: Declaration) -> None:
+    def __init__(self, corpus: Corpus, own: str | None, prefixes: list[str], opens: list[tuple[str, OpenDirective]],
+                 decl: Declaration, shared: dict[str, tuple[str | None, Status]]) -> None:
         self.c = corpus
-        self.prefixes = prefixes
+        self.own = own  # a def's own name: looked in first (`f.go` in the equations of `f`)
+        self.prefixes = prefixes  # then these namespaces, innermost first
+        self._shared = shared  # answers without `own`, shared with contexts of the same prefixes and scope
         self.opens = opens
         self.decl = decl
         self._memo: dict[str, tuple[str | None, Status]] = {}
@@ -600,8 +614,25 @@ class _Ctx:
         """(target, status) of a global name."""
         hit = self._memo.get(name)
         if hit is None:
-            hit = self._lookup(name)
-            self._memo[name] = hit
+            hit = self._memo[name] = self._with_own(name)
+        return hit
+
+    def _with_own(self, name: str) -> tuple[str | None, Status]:
+        """What `_lookup` gives with `own` in front of the prefixes, from its answer without."""
+        own, c = self.own, self.c
+        if own is not None and not name.startswith("_root_."):
+            t = c._exists(f"{own}.{name}")
+            if t and self._visible(t, name):
+                return t, "corpus"
+        hit = self._shared.get(name)
+        if hit is None:
+            hit = self._shared[name] = self._lookup(name)
+        if own is not None and hit[1] == "external" and not name.startswith("_root_.") and "." in name:
+            # `own.Q` a corpus namespace makes `Q.x` a corpus name that is missing
+            head, qual = name.split(".", 1)[0], name.rsplit(".", 1)[0]
+            if head not in EXTERNAL_ROOTS and f"{own}.{qual}" in c.namespaces and \
+                    own.split(".")[0] not in EXTERNAL_ROOTS:
+                return None, "unresolved"
         return hit
 
     def _visible(self, full: str, written: str) -> bool:

@@ -297,3 +297,29 @@ def test_resolution_pauses_the_collector_and_restores_it() -> None:
         before = gc.get_freeze_count()
         raise RuntimeError("no freeze on error")
     assert gc.get_freeze_count() == before and gc.isenabled()
+
+
+def test_a_defs_own_name_comes_first_and_can_make_a_name_missing(tmp_path: Path) -> None:
+    # In a def's equations its own name is the innermost namespace: `go` is the `where` helper
+    # `Geo.area.go`, and `Helpers.nope` is a missing corpus name, since `Geo.area.Helpers` is a
+    # corpus namespace. Declarations of one namespace and scope share lookups: `perimeter`, with
+    # the same prefixes but no helper of its own, must not get `area`'s answers.
+    from bridge.extract import ExtractOptions, extract
+
+    src = tmp_path / "src" / "Geo"
+    src.mkdir(parents=True)
+    (src / "Basic.lean").write_text(
+        "namespace Geo\n\n"
+        "def go (y : Nat) : Nat := y + 1\n\n"
+        "def area.Helpers.one : Nat := 1\n\n"
+        "def area (x : Nat) : Nat := go x + Helpers.nope x\nwhere go (y : Nat) : Nat := y\n\n"
+        "def perimeter (x : Nat) : Nat := go x + Helpers.nope x\n\n"
+        "end Geo\n", encoding="utf-8")
+    extract(ExtractOptions(root=tmp_path / "src", out=tmp_path / "x", cache_dir=None))
+    c = Corpus.load(tmp_path / "x")
+    area = {u.name: (u.target, u.status) for u in c.uses_of("Geo.area")}
+    assert area["go"] == ("Geo.area.go", "corpus")
+    assert area["Helpers.nope"] == (None, "unresolved")
+    per = {u.name: (u.target, u.status) for u in c.uses_of("Geo.perimeter")}
+    assert per["go"] == ("Geo.go", "corpus")
+    assert per["Helpers.nope"] == ("Helpers.nope", "external")
