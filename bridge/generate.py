@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import re
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,7 +114,10 @@ class Generator:
     def callee_for(self, stem: str, in_test: bool) -> DeclTranslator:
         key = f"{stem}:{in_test}"
         if key not in self.dt_cache:
-            self.dt_cache[key] = DeclTranslator(self.env, lambda full: self._ask(full, stem, in_test))
+            # the generator by weak reference: a cycle through it would keep the corpus alive
+            # once resolution has frozen it (gc.freeze)
+            me = weakref.proxy(self)
+            self.dt_cache[key] = DeclTranslator(self.env, lambda full: me._ask(full, stem, in_test))
         return self.dt_cache[key]
 
     def _ref(self, full: str, stem: str, in_test: bool) -> str:

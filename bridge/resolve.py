@@ -240,7 +240,7 @@ class Corpus:
         self._sig_cache: dict[str, tuple[list[str | None], str | None]] = {}
         self._sources: dict[str, bytes | None] = {}
         self._token_texts: dict[str, list[str]] = {}  # exported text -> its token texts (locate)
-        self._contexts: dict[int, _Ctx] = {}  # id(declaration) -> its resolution context
+        self._scopes: dict[int, _Scope] = {}  # id(declaration) -> what its context is made of
         self._lookups: dict[tuple[tuple[str, ...], int, int], dict[str, tuple[str | None, Status]]] = {}
 
     @classmethod
@@ -302,13 +302,15 @@ class Corpus:
 
     # ---- resolution context --------------------------------------------------------------------
     def context(self, d: Declaration, m: ModuleExport) -> _Ctx:
-        """Where `d`'s names are looked up (cached: field notation and abbreviations ask again)."""
-        ctx = self._contexts.get(id(d))
-        if ctx is None:
-            ctx = self._contexts[id(d)] = self._context(d, m)
-        return ctx
+        """Where `d`'s names are looked up. What that takes is built once per declaration (field
+        notation and abbreviations ask again) and kept as plain data: a cached context would
+        refer back to the corpus, a cycle that `resolved`'s freeze would keep alive."""
+        scope = self._scopes.get(id(d))
+        if scope is None:
+            scope = self._scopes[id(d)] = self._scope_of(d, m)
+        return _Ctx(self, d, scope)
 
-    def _context(self, d: Declaration, m: ModuleExport) -> _Ctx:
+    def _scope_of(self, d: Declaration, m: ModuleExport) -> _Scope:
         scope = m.scopes[d.scope] if 0 <= d.scope < len(m.scopes) else Scope(namespace="")
         own = d.name.rsplit(".", 1)[0] if "." in d.name else ""
         prefixes: list[str] = []  # after the def's own name (a def's equations see its namespace)
@@ -324,10 +326,16 @@ class Corpus:
         # declarations with the same prefixes and scope look names up alike: they share answers
         key = (tuple(prefixes), id(m), d.scope if 0 <= d.scope < len(m.scopes) else -1)
         shared = self._lookups.setdefault(key, {})
-        return _Ctx(self, d.name if d.kind == "def" else None, prefixes, opens, d, shared)
+        sig_types = [b.type for b in d.binders if b.type] + ([d.type] if d.type else [])
+        sig_heads = {w for t in sig_types for w in re.findall(r"[^\s()\[\]{}→,:]+", t)}
+        return _Scope(d.name if d.kind == "def" else None, prefixes, opens, shared, sig_heads, {})
 
     def resolved(self, full_name: str) -> ResolvedDecl:
-        """The declaration's binder types, statement and body as resolved trees (cached)."""
+        """The declaration's binder types, statement and body as resolved trees (cached).
+
+        Resolving freezes what is alive (`gc.freeze`, see below): a reference cycle alive at that
+        moment is never collected, so nothing of this package keeps a cycle through a corpus or
+        its users (tested: a dropped corpus, and `generate`'s, are freed)."""
         hit = self._cache.get(full_name)
         if hit is not None:
             return hit
@@ -594,20 +602,30 @@ def _head_text(t: str) -> str:
     return m.group() if m else ""
 
 
+@dataclass
+class _Scope:
+    """What a declaration's names are looked up in (plain data, no reference to the corpus)."""
+
+    own: str | None  # a def's own name: looked in first (`f.go` in the equations of `f`)
+    prefixes: list[str]  # then these namespaces, innermost first
+    opens: list[tuple[str, OpenDirective]]
+    shared: dict[str, tuple[str | None, Status]]  # answers without `own`, shared by declarations
+    sig_heads: set[str]  # words of its binder types and statement (to prefer in field notation)
+    memo: dict[str, tuple[str | None, Status]]  # its own answers
+
+
 class _Ctx:
     """Resolution of the names in one declaration."""
 
-    def __init__(self, corpus: Corpus, own: str | None, prefixes: list[str], opens: list[tuple[str, OpenDirective]],
-                 decl: Declaration, shared: dict[str, tuple[str | None, Status]]) -> None:
+    def __init__(self, corpus: Corpus, decl: Declaration, scope: _Scope) -> None:
         self.c = corpus
-        self.own = own  # a def's own name: looked in first (`f.go` in the equations of `f`)
-        self.prefixes = prefixes  # then these namespaces, innermost first
-        self._shared = shared  # answers without `own`, shared with contexts of the same prefixes and scope
-        self.opens = opens
         self.decl = decl
-        self._memo: dict[str, tuple[str | None, Status]] = {}
-        sig_types = [b.type for b in decl.binders if b.type] + ([decl.type] if decl.type else [])
-        self.sig_heads = {w for t in sig_types for w in re.findall(r"[^\s()\[\]{}→,:]+", t)}
+        self.own = scope.own
+        self.prefixes = scope.prefixes
+        self.opens = scope.opens
+        self._shared = scope.shared
+        self._memo = scope.memo
+        self.sig_heads = scope.sig_heads
 
     # ---- globals -----------------------------------------------------------------------------
     def lookup(self, name: str) -> tuple[str | None, Status]:

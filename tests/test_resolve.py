@@ -323,3 +323,32 @@ def test_a_defs_own_name_comes_first_and_can_make_a_name_missing(tmp_path: Path)
     per = {u.name: (u.target, u.status) for u in c.uses_of("Geo.perimeter")}
     assert per["go"] == ("Geo.go", "corpus")
     assert per["Helpers.nope"] == ("Helpers.nope", "external")
+
+
+def test_a_dropped_corpus_is_freed_although_its_trees_were_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `resolved` freezes what is alive (gc.freeze): a reference cycle through the corpus would
+    # then never be collected, and every corpus a process builds (generate, sync) would stay
+    import gc
+    import weakref
+
+    from bridge import generate as gen_mod
+
+    c = Corpus.load(EXPORTS)
+    for name in c.decls:
+        c.resolved(name)
+    ref = weakref.ref(c)
+    del c
+    gc.collect()
+    assert ref() is None
+
+    made: list[weakref.ref[Corpus]] = []
+
+    class Recorded(Corpus):
+        def __init__(self, *a, **k) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(*a, **k)
+            made.append(weakref.ref(self))
+
+    monkeypatch.setattr(gen_mod, "Corpus", Recorded)
+    assert gen_mod.render(EXPORTS)
+    gc.collect()
+    assert len(made) == 1 and made[0]() is None

@@ -118,40 +118,41 @@ class Env:
     @cached_property
     def structures(self) -> dict[str, StructInfo]:
         out: dict[str, StructInfo] = {}
-
-        def build(name: str) -> StructInfo | None:
-            if name in out:
-                return out[name]
-            ref = self.decls.get(name)
-            if ref is None or ref.decl.kind not in STRUCT_KINDS:
-                return None
-            d = ref.decl
-            fields: list[tuple[str, str | None, str | None]] = []
-            owner: dict[str, str] = {}
-            parents: dict[str, str] = {}
-            for ext in d.extends:
-                head = ext.split()[0] if ext.split() else ext
-                full = self.resolve_name(head, ref)
-                pinfo = build(full) if full else None
-                if pinfo is not None and full is not None:
-                    parents["to" + full.split(".")[-1]] = full
-                    fields.extend(pinfo.fields)
-                    owner.update(pinfo.owner)
-            for f in d.fields:
-                if f.name in parents:  # the parent projection `toState` is no data field
-                    continue
-                fields = [x for x in fields if x[0] != f.name]  # a redeclared default overrides
-                fields.append((f.name, f.type, f.default))
-                owner[f.name] = name
-            params = [n for b in d.binders if not b.from_variable and b.info != "instance" for n in b.names]
-            info = StructInfo(name, params, fields, owner, parents, d, ref.module.module)
-            out[name] = info
-            return info
-
         for n, r in sorted(self.decls.items()):
             if r.decl.kind in STRUCT_KINDS:
-                build(n)
+                self._build_struct(n, out)
         return out
+
+    def _build_struct(self, name: str, out: dict[str, StructInfo]) -> StructInfo | None:
+        # a method, not a recursive closure: that would be a reference cycle through this Env,
+        # kept alive for good if resolution freezes it (gc.freeze) while it runs
+        if name in out:
+            return out[name]
+        ref = self.decls.get(name)
+        if ref is None or ref.decl.kind not in STRUCT_KINDS:
+            return None
+        d = ref.decl
+        fields: list[tuple[str, str | None, str | None]] = []
+        owner: dict[str, str] = {}
+        parents: dict[str, str] = {}
+        for ext in d.extends:
+            head = ext.split()[0] if ext.split() else ext
+            full = self.resolve_name(head, ref)
+            pinfo = self._build_struct(full, out) if full else None
+            if pinfo is not None and full is not None:
+                parents["to" + full.split(".")[-1]] = full
+                fields.extend(pinfo.fields)
+                owner.update(pinfo.owner)
+        for f in d.fields:
+            if f.name in parents:  # the parent projection `toState` is no data field
+                continue
+            fields = [x for x in fields if x[0] != f.name]  # a redeclared default overrides
+            fields.append((f.name, f.type, f.default))
+            owner[f.name] = name
+        params = [n for b in d.binders if not b.from_variable and b.info != "instance" for n in b.names]
+        info = StructInfo(name, params, fields, owner, parents, d, ref.module.module)
+        out[name] = info
+        return info
 
     def struct_for_fields(self, names: set[str]) -> str | None:
         """The unique structure with all these fields whose fields without default are all given."""
