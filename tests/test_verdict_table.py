@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,15 @@ def test_real_files_report_on_our_fixture_tree(capsys: pytest.CaptureFixture[str
     assert "diagnostics 0" in out and "identifiers: local" in out and "unresolved" not in out.split("identifiers:")[1].split("\n")[0]
     assert rf.main([str(tmp_path)]) == 2  # no .lean files: one line, exit 2
     assert capsys.readouterr().err.count("\n") == 1
+    # --generate: generated, timed, every reference imported, the generated tests run
+    src = tmp_path / "src" / "Small"
+    src.mkdir(parents=True)
+    (src / "Basic.lean").write_text("namespace Small\n\ndef d (x : Nat) : Nat := x + 3\n\n"
+                                    "theorem d_pos (x : Nat) : d x = x + 3 := rfl\n\nend Small\n", encoding="utf-8")
+    assert rf.main([str(tmp_path / "src"), "--generate", str(tmp_path / "gen")]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"generate \(\d+\.\d s, the process included\): \d+ files written", out), out
+    assert "reference modules 1, failing to import 0" in out and "generated tests: 1 passed" in out, out
 
 
 def test_bench_floor_on_our_fixture_tree(capsys: pytest.CaptureFixture[str]) -> None:

@@ -67,9 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     print("identifiers: " + ", ".join(f"{k} {100 * v / total:.1f} %" for k, v in status.most_common()))
     print("most frequent unresolved: " + ", ".join(f"{n} ({c})" for n, c in unresolved.most_common(10)))
     if args.generate:
+        t0 = time.perf_counter()
         gen = subprocess.run([sys.executable, "-m", "bridge.cli", "generate", "--exports", str(out), "--out",
                               str(args.generate)], check=False, capture_output=True, text=True)
-        print((gen.stdout + gen.stderr).strip().splitlines()[-1] if (gen.stdout + gen.stderr).strip() else "")
+        secs = time.perf_counter() - t0
+        said = (gen.stdout + gen.stderr).strip()
+        print(f"generate ({secs:.1f} s, the process included): {said.splitlines()[-1] if said else ''}")
         sys.path.insert(0, str(args.generate))
         refs = sorted(p.stem for p in args.generate.glob("ref_*.py"))
         failed = []
