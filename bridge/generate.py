@@ -171,30 +171,22 @@ class Generator:
         self._memo[name] = (watch, res)
         return res
 
-    def _function(self, dt: DeclTranslator, ref: DeclRef, watch: set[str]) -> tuple[str, object]:
+    def _outcome(self, ref: DeclRef, is_fn: bool, tr: DeclTranslator, watch: set[str]) -> tuple[str, object]:
+        """(the ModuleOut list it goes to, the item): a def's function or why it failed, a
+        theorem's test or why it is untested."""
         name = ref.decl.name
-        if name in self.failed:
+        if is_fn and name in self.failed:
             return "failed", (name, self.failed[name])
         try:
-            fn = dt.function(ref)
-            watch |= fn.deps
-            bad = sorted(x for x in fn.deps if x in self.failed)
+            out: FunctionOut | TestOut = tr.function(ref) if is_fn else tr.theorem(ref)
+            watch |= out.deps
+            bad = sorted(x for x in out.deps if x in self.failed)
             if bad:
-                raise Untranslatable(f"needs `{bad[0]}`, which does not translate")
-            return "functions", fn
+                why = "" if is_fn else f" ({self.failed[bad[0]][:200]})"
+                raise Untranslatable(f"needs `{bad[0]}`, which does not translate{why}")
+            return ("functions" if is_fn else "tests"), out
         except Untranslatable as exc:
-            return "failed", (name, str(exc))
-
-    def _theorem(self, tt: DeclTranslator, ref: DeclRef, watch: set[str]) -> tuple[str, object]:
-        try:
-            test = tt.theorem(ref)
-            watch |= test.deps
-            bad = sorted(x for x in test.deps if x in self.failed)
-            if bad:
-                raise Untranslatable(f"needs `{bad[0]}`, which does not translate ({self.failed[bad[0]][:200]})")
-            return "tests", test
-        except Untranslatable as exc:
-            return "untested", (ref.decl.name, str(exc))
+            return ("failed" if is_fn else "untested"), (name, str(exc))
 
     def _module(self, m: ModuleExport) -> ModuleOut:
         stem = module_stem(m.module)
@@ -217,8 +209,8 @@ class Generator:
                     continue
                 out.structures.append(dt.structure(self.env.structures[d.name]))
             elif d.kind in FN_KINDS or d.kind in THM_KINDS:
-                where, item = self._once(d.name, functools.partial(
-                    self._function if d.kind in FN_KINDS else self._theorem, dt if d.kind in FN_KINDS else tt, ref))
+                is_fn = d.kind in FN_KINDS
+                where, item = self._once(d.name, functools.partial(self._outcome, ref, is_fn, dt if is_fn else tt))
                 getattr(out, where).append(item)
             else:
                 out.skipped.append((d.name, f"{d.kind}: no run-time meaning to generate"))
