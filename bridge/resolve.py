@@ -240,7 +240,7 @@ class Corpus:
         self._sig_cache: dict[str, tuple[list[str | None], str | None]] = {}
         self._sources: dict[str, bytes | None] = {}
         self._token_texts: dict[str, list[str]] = {}  # exported text -> its token texts (locate)
-        self._scopes: dict[int, _Scope] = {}  # id(declaration) -> what its context is made of
+        self._ctx_data: dict[int, _CtxData] = {}  # id(declaration) -> what its context is made of
         self._lookups: dict[tuple[tuple[str, ...], int, int], dict[str, tuple[str | None, Status]]] = {}
 
     @classmethod
@@ -305,12 +305,12 @@ class Corpus:
         """Where `d`'s names are looked up. What that takes is built once per declaration (field
         notation and abbreviations ask again) and kept as plain data: a cached context would
         refer back to the corpus, a cycle that `resolved`'s freeze would keep alive."""
-        scope = self._scopes.get(id(d))
-        if scope is None:
-            scope = self._scopes[id(d)] = self._scope_of(d, m)
-        return _Ctx(self, d, scope)
+        data = self._ctx_data.get(id(d))
+        if data is None:
+            data = self._ctx_data[id(d)] = self._ctx_data_of(d, m)
+        return _Ctx(self, d, data)
 
-    def _scope_of(self, d: Declaration, m: ModuleExport) -> _Scope:
+    def _ctx_data_of(self, d: Declaration, m: ModuleExport) -> _CtxData:
         scope = m.scopes[d.scope] if 0 <= d.scope < len(m.scopes) else Scope(namespace="")
         own = d.name.rsplit(".", 1)[0] if "." in d.name else ""
         prefixes: list[str] = []  # after the def's own name (a def's equations see its namespace)
@@ -328,7 +328,7 @@ class Corpus:
         shared = self._lookups.setdefault(key, {})
         sig_types = [b.type for b in d.binders if b.type] + ([d.type] if d.type else [])
         sig_heads = {w for t in sig_types for w in re.findall(r"[^\s()\[\]{}→,:]+", t)}
-        return _Scope(d.name if d.kind == "def" else None, prefixes, opens, shared, sig_heads, {})
+        return _CtxData(d.name if d.kind == "def" else None, prefixes, opens, shared, sig_heads, {}, (d, m))
 
     def resolved(self, full_name: str) -> ResolvedDecl:
         """The declaration's binder types, statement and body as resolved trees (cached).
@@ -603,7 +603,7 @@ def _head_text(t: str) -> str:
 
 
 @dataclass
-class _Scope:
+class _CtxData:
     """What a declaration's names are looked up in (plain data, no reference to the corpus)."""
 
     own: str | None  # a def's own name: looked in first (`f.go` in the equations of `f`)
@@ -612,20 +612,21 @@ class _Scope:
     shared: dict[str, tuple[str | None, Status]]  # answers without `own`, shared by declarations
     sig_heads: set[str]  # words of its binder types and statement (to prefer in field notation)
     memo: dict[str, tuple[str | None, Status]]  # its own answers
+    held: tuple[Declaration, ModuleExport]  # kept alive: their id()s key these caches
 
 
 class _Ctx:
     """Resolution of the names in one declaration."""
 
-    def __init__(self, corpus: Corpus, decl: Declaration, scope: _Scope) -> None:
+    def __init__(self, corpus: Corpus, decl: Declaration, data: _CtxData) -> None:
         self.c = corpus
         self.decl = decl
-        self.own = scope.own
-        self.prefixes = scope.prefixes
-        self.opens = scope.opens
-        self._shared = scope.shared
-        self._memo = scope.memo
-        self.sig_heads = scope.sig_heads
+        self.own = data.own
+        self.prefixes = data.prefixes
+        self.opens = data.opens
+        self._shared = data.shared
+        self._memo = data.memo
+        self.sig_heads = data.sig_heads
 
     # ---- globals -----------------------------------------------------------------------------
     def lookup(self, name: str) -> tuple[str | None, Status]:
