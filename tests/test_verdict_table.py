@@ -87,3 +87,33 @@ def test_bench_floor_on_our_fixture_tree(capsys: pytest.CaptureFixture[str]) -> 
     assert set(steps) == {"read", "scan", "headers", "records", "hashes", "json", "write"}
     floor = float(out.split("floor: ")[1].split(" core-s")[0])
     assert abs(floor - sum(steps.values())) <= 0.01 * len(steps)
+
+
+def test_synthetic_corpus_groups_declare_their_own_names(tmp_path: Path) -> None:
+    # tools/synthetic_corpus.py --groups: every group holds all the fixtures, its TorchLean-API
+    # namespaces renamed, so the corpus has that many times the distinct declarations and every
+    # reference still resolves within its group; without groups the corpus is what it was
+    from bridge.exports import load_exports
+    from bridge.extract import ExtractOptions, extract
+    from bridge.resolve import Corpus
+
+    spec = importlib.util.spec_from_file_location("synthetic_corpus", ROOT / "tools" / "synthetic_corpus.py")
+    assert spec and spec.loader
+    sc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sc)
+    names: dict[int, set[str]] = {}
+    for groups in (0, 3):
+        sc.build(tmp_path / f"c{groups}", files=6, target_mb=0.5, groups=groups)
+        extract(ExtractOptions(root=tmp_path / f"c{groups}", out=tmp_path / f"x{groups}", cache_dir=None))
+        _, modules = load_exports(tmp_path / f"x{groups}")
+        assert not [d for m in modules for d in m.diagnostics]
+        names[groups] = {d.name for m in modules for d in m.declarations if not d.anonymous}
+        c = Corpus.load(tmp_path / f"x{groups}")
+        assert not [u for n in c.decls for u in c.uses_of(n) if u.status == "unresolved"]
+    api = {n for n in names[0] if n.split(".")[0] in ("Spec", "Proofs", "Optim")}
+    assert len(api) > 100 and "Proofs.Autograd.Algebra.SGD.step" in api
+    assert names[3] == (names[0] - api) | {n.replace(n.split(".")[0], f"{n.split('.')[0]}_g{g}", 1)
+                                           for n in api for g in range(3)}
+    a = (tmp_path / "c3" / "NN" / "Group00" / "File0000.lean").read_text("utf-8")
+    b = (tmp_path / "c3" / "NN" / "Group01" / "File0001.lean").read_text("utf-8")
+    assert "namespace Spec_g0" in a and "Spec_g1" not in a and "namespace Spec_g1" in b

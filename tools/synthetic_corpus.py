@@ -5,7 +5,13 @@ unique header so that every file has distinct
 content (no cache sharing between them). Defaults match TorchLean's size:
 1,300 files, about 13 MB.
 
-    python tools/synthetic_corpus.py /tmp/corpus --files 1300 --target-mb 13
+The fixtures repeat, and with them their declarations' names (306 distinct in the
+whole corpus) and texts. `--groups G` spreads the files over G groups and renames
+the namespaces our TorchLean-API fixtures declare (`Spec`, `Proofs`, `Optim`) per
+group (`Spec` -> `Spec_g7`): G times as many distinct declarations, each group's
+references resolving within the group, as in a real library of that size.
+
+    python tools/synthetic_corpus.py /tmp/corpus --files 1300 --target-mb 13 [--groups 40]
 """
 
 from __future__ import annotations
@@ -21,6 +27,11 @@ FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 _BROKEN = {"unterminated_comment.lean", "unterminated_string.lean", "not_utf8.lean", "malformed.lean", "empty.lean"}
 
 
+# the root namespaces of our TorchLean-API fixtures, as identifiers (not after a dot: `Foo.Spec`
+# is no root; not inside «»)
+_ROOTS = re.compile(r"(?<![.\w«])(Spec|Proofs|Optim)(?![\w'»])")
+
+
 def _pieces() -> list[str]:
     out = []
     for f in sorted(FIXTURES.rglob("*.lean")):
@@ -33,25 +44,27 @@ def _pieces() -> list[str]:
     return out
 
 
-def build(out: Path, files: int = 1300, target_mb: float = 13.0) -> tuple[int, int]:
-    """Write the corpus; return (files, bytes)."""
+def build(out: Path, files: int = 1300, target_mb: float = 13.0, groups: int = 0) -> tuple[int, int]:
+    """Write the corpus; return (files, bytes). `groups` > 0: file i belongs to group i % groups,
+    whose copies of the fixtures declare their own names (see the module docstring)."""
     if out.exists():
         shutil.rmtree(out)
     pieces = _pieces()
+    versions = [[_ROOTS.sub(rf"\1_g{g}", p) for p in pieces] for g in range(groups)] or [pieces]
     per_file = int(target_mb * 1_000_000 / files)
-    cycle = itertools.cycle(pieces)
+    # one pass through the pieces per group (all of them in every group), or one for all files
+    cycles = [itertools.cycle(range(len(pieces))) for _ in versions]
     total = 0
     for i in range(files):
         chunks = [f"/- synthetic file {i}, built by tools/synthetic_corpus.py from our fixtures -/\n"]
         size = len(chunks[0])
-        k = 0
+        own, cycle = versions[i % len(versions)], cycles[i % len(versions)]
         while size < per_file:
             # plain concatenation: a piece may leave a section open (legal at the end of a
             # file), so wrapping pieces in namespaces of our own would mismatch their `end`s
-            piece = f"{next(cycle)}\n"
+            piece = f"{own[next(cycle)]}\n"
             chunks.append(piece)
             size += len(piece.encode("utf-8"))
-            k += 1
         path = out / "NN" / f"Group{i % 40:02d}" / f"File{i:04d}.lean"
         path.parent.mkdir(parents=True, exist_ok=True)
         data = "".join(chunks)
@@ -65,8 +78,9 @@ def main() -> None:
     ap.add_argument("out", type=Path)
     ap.add_argument("--files", type=int, default=1300)
     ap.add_argument("--target-mb", type=float, default=13.0)
+    ap.add_argument("--groups", type=int, default=0, help="rename the fixtures' namespaces per group of files")
     args = ap.parse_args()
-    n, size = build(args.out, args.files, args.target_mb)
+    n, size = build(args.out, args.files, args.target_mb, args.groups)
     print(f"{n} files, {size / 1e6:.1f} MB under {args.out}")
 
 
