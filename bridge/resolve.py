@@ -30,7 +30,9 @@ are external: without Mathlib's name table that is the only rule that does not f
 
 from __future__ import annotations
 
+import gc
 import re
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import count
@@ -198,6 +200,9 @@ class Corpus:
     """All declarations of an export, with name lookup and resolved term trees."""
 
     def __init__(self, modules: list[ModuleExport], root: Path | None = None) -> None:
+        # `resolved` freezes what is alive (gc.freeze); once this corpus is dropped, give it all
+        # back to the collector, so that a cycle someone else had alive then is not kept forever
+        weakref.finalize(self, gc.unfreeze)
         self.modules = modules
         self.root = root
         self.decls: dict[str, tuple[Declaration, ModuleExport]] = {}
@@ -333,9 +338,10 @@ class Corpus:
     def resolved(self, full_name: str) -> ResolvedDecl:
         """The declaration's binder types, statement and body as resolved trees (cached).
 
-        Resolving freezes what is alive (`gc.freeze`, see below): a reference cycle alive at that
-        moment is never collected, so nothing of this package keeps a cycle through a corpus or
-        its users (tested: a dropped corpus, and `generate`'s, are freed)."""
+        Resolving freezes what is alive (`gc.freeze`, see below) until the corpus is dropped
+        (then `gc.unfreeze`): a reference cycle alive at that moment is not collected before, so
+        nothing of this package keeps a cycle through a corpus or its users (tested: a dropped
+        corpus, and `generate`'s, are freed)."""
         hit = self._cache.get(full_name)
         if hit is not None:
             return hit

@@ -348,6 +348,24 @@ def test_a_dropped_corpus_is_freed_although_its_trees_were_frozen(monkeypatch: p
             super().__init__(*a, **k)
             made.append(weakref.ref(self))
 
+    # what resolving froze goes back to the collector with the corpus: a cycle that was alive
+    # during resolution is collected once the corpus is gone
+    class Node:
+        pass
+
+    cycle = Node()
+    cycle.me = cycle  # type: ignore[attr-defined]
+    alive = weakref.ref(cycle)
+    c = Corpus.load(EXPORTS)
+    c.resolved(f"{ALG}.SGD.step")
+    assert gc.get_freeze_count() > 0
+    del cycle
+    gc.collect()
+    assert alive() is not None  # frozen while the corpus lives
+    del c
+    gc.collect()
+    assert gc.get_freeze_count() == 0 and alive() is None
+
     monkeypatch.setattr(gen_mod, "Corpus", Recorded)
     assert gen_mod.render(EXPORTS)
     gc.collect()
