@@ -166,11 +166,17 @@ class DepGraph:
 
 
 def walk(t: object) -> Iterator[BaseModel]:
-    """Every node of a tree (binders, arguments and alternatives included), pre-order."""
+    """Every node of a tree (binders, arguments and alternatives included), pre-order, once: a
+    node the parser shares among parents (the rhs of `| a | b => rhs`, the type of `x y : T`)
+    is one place in the source."""
     stack = [t]
+    seen: set[int] = set()
     while stack:
         x = stack.pop()
         if isinstance(x, BaseModel):
+            if id(x) in seen:
+                continue
+            seen.add(id(x))
             yield x
             d = x.__dict__
             fields = CHILD_FIELDS.get(x.__class__) or type(x).model_fields
@@ -742,11 +748,7 @@ class _Ctx:
                 else:
                     break
             res = self.type_head(s) if s is not None else None
-            for alt in t.alts:
-                aenv = dict(env)
-                _put(alt, "patterns", [self.pattern(p, aenv, doms[k] if k < len(doms) else None)
-                                       for k, p in enumerate(alt.patterns)])
-                _put(alt, "rhs", self.term(alt.rhs, aenv, res))
+            self.alts(t.alts, env, doms, res)
             return t
         res = self.type_head(statement) if statement is not None else None
         return self.term(t, env, res)
@@ -872,11 +874,22 @@ class _Ctx:
 
     def alts(self, alts: list[MatchAlt], env: dict[str, str | None], heads: list[str | None],
              expected: str | None) -> None:
+        # `| a | b => rhs`: the parser gives the alternatives one shared rhs. Resolved again
+        # where the patterns bind the same names alike it comes out the same, so the first
+        # result is reused (a match of 15 such alternatives nested in another was resolved
+        # 15 x 15 times: a 11 KB declaration visited 58,743 nodes, 1,272 of them distinct).
+        last: tuple[Term, dict[str, str | None], Term] | None = None
         for alt in alts:
             aenv = dict(env)
             _put(alt, "patterns", [self.pattern(p, aenv, heads[k] if k < len(heads) else None)
                             for k, p in enumerate(alt.patterns)])
-            _put(alt, "rhs", self.term(alt.rhs, aenv, expected))
+            rhs = alt.rhs
+            if last is not None and last[0] is rhs and last[1] == aenv:
+                _put(alt, "rhs", last[2])
+                continue
+            res = self.term(rhs, aenv, expected)
+            _put(alt, "rhs", res)
+            last = (rhs, aenv, res)
 
     def binders(self, bs: list[TBinder], env: dict[str, str | None]) -> list[TBinder]:
         for b in bs:

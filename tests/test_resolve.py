@@ -240,6 +240,8 @@ def test_walk_visits_every_field_of_every_node() -> None:
         while stack:
             x = stack.pop()
             if isinstance(x, BaseModel):
+                if id(x) in out:  # a node shared by several parents is visited once
+                    continue
                 out.append(id(x))
                 stack.extend(v for name in reversed(type(x).model_fields)
                              if isinstance(v := getattr(x, name), (BaseModel, list)))
@@ -370,3 +372,49 @@ def test_a_dropped_corpus_is_freed_although_its_trees_were_frozen(monkeypatch: p
     assert gen_mod.render(EXPORTS)
     gc.collect()
     assert len(made) == 1 and made[0]() is None
+
+
+def test_a_shared_alternative_rhs_is_one_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `| .add | .mul => rhs`: one rhs for two alternatives, resolved once and walked once; and a
+    # nested match ends where a `|` left of its first alternative begins the enclosing one
+    from bridge.extract import ExtractOptions, extract
+    from bridge.lean.terms import Match
+
+    src = tmp_path / "src" / "Shr"
+    src.mkdir(parents=True)
+    (src / "Basic.lean").write_text(
+        "namespace Shr\n\ninductive Kind where\n  | add | mul | neg | conv (k : Nat)\n\n"
+        "structure Node where\n  kind : Kind\n\n"
+        "def score (node : Node) (ibp : Option Nat) : Nat :=\n"
+        "  match node.kind with\n"
+        "  | .add | .mul =>\n"
+        "    match ibp with\n"
+        "    | some b => b\n"
+        "    | none => 0\n"
+        "  | .conv _ =>\n"
+        "    match node.kind with\n"
+        "    | .neg => 1\n"
+        "    | _ => 2\n"
+        "  | .neg => 3\n\nend Shr\n", encoding="utf-8")
+    extract(ExtractOptions(root=tmp_path / "src", out=tmp_path / "x", cache_dir=None))
+    c = Corpus.load(tmp_path / "x")
+    from bridge import resolve
+
+    visits: list[str] = []
+    term = resolve._Ctx.term
+
+    def counted(self, t, env, expected=None):  # type: ignore[no-untyped-def]
+        if isinstance(t, Ident) and t.name == "ibp":
+            visits.append(t.name)
+        return term(self, t, env, expected)
+
+    monkeypatch.setattr(resolve._Ctx, "term", counted)
+    body = c.resolved("Shr.score").body
+    assert visits == ["ibp"]  # the shared rhs resolved once
+    assert isinstance(body, Match) and [len(a.patterns) for a in body.alts] == [1, 1, 1, 1]
+    assert body.alts[0].rhs is body.alts[1].rhs
+    inner = body.alts[0].rhs
+    assert isinstance(inner, Match) and len(inner.alts) == 2 and isinstance(body.alts[2].rhs, Match)
+    uses = [(u.name, u.target, u.line) for u in c.uses_of("Shr.score")]
+    assert uses.count(("some", "Option.some", 13)) == 1  # the shared rhs counted once
+    assert ("neg", "Shr.Kind.neg", 19) in uses and ("conv", "Shr.Kind.conv", 15) in uses

@@ -334,3 +334,19 @@ def test_an_else_left_of_a_tactic_block_closes_an_if_of_the_block() -> None:
     assert isinstance(inner, Tactic) and inner.text.rstrip().endswith("exact z")
     outer = parse_term("if h then by\n      simp\n  else by ring")
     assert isinstance(outer, If) and isinstance(outer.else_, Tactic)
+
+
+def test_a_nested_match_ends_at_a_bar_left_of_its_first_alternative() -> None:
+    # Lean's matchAlts: alternatives at or right of the first one's column; a nested match needs
+    # no parentheses when the enclosing match's alternatives stand further left
+    t = parse_term("match x with\n| a => match y with\n  | b => 1\n  | c => 2\n| d => 3")
+    assert isinstance(t, Match) and len(t.alts) == 2
+    assert isinstance(t.alts[0].rhs, Match) and len(t.alts[0].rhs.alts) == 2
+    # at the same column (or on one line) the inner match takes them all, as Lean does
+    t = parse_term("match x with\n| a => match y with\n| b => 1\n| d => 3")
+    assert isinstance(t, Match) and len(t.alts) == 1 and len(t.alts[0].rhs.alts) == 2
+    t = parse_term("match x with | a => match y with | b => 1 | d => 3")
+    assert len(t.alts) == 1 and len(t.alts[0].rhs.alts) == 2
+    # equations of a body: the first bar's column is the declaration's, whatever it is given
+    t = parse_term("| 0 => 1\n  | n + 1 => 2", 4, 9)
+    assert isinstance(t, Alternatives) and len(t.alts) == 2

@@ -1027,8 +1027,18 @@ class _Parser:
 
     def alts(self) -> list[MatchAlt]:
         out: list[MatchAlt] = []
+        first_col = 0
         while self.at("|"):
             bar = self.i
+            # Lean's matchAlts: an alternative starts at or right of the first one's column; a `|`
+            # further left belongs to an enclosing match (a nested match needs no parentheses).
+            # Not when the first `|` is on the text's first line: without its source, a text is
+            # placed at its declaration's name, so that column may not be the real one.
+            if not out:
+                line, col = self.pos(bar)
+                first_col = col if line != self.base_line else 0
+            elif self.col(bar) < first_col:
+                break
             saved = self.stop_col
             self.stop_col = self.col(bar)
             try:
