@@ -69,6 +69,7 @@ from bridge.lean.terms import (
     TBinder,
     Term,
     Tuple,
+    copy_tree,
     parse_term,
 )
 from bridge.models import Declaration, ModuleExport, OpenDirective, Scope
@@ -874,22 +875,32 @@ class _Ctx:
 
     def alts(self, alts: list[MatchAlt], env: dict[str, str | None], heads: list[str | None],
              expected: str | None) -> None:
-        # `| a | b => rhs`: the parser gives the alternatives one shared rhs. Resolved again
-        # where the patterns bind the same names alike it comes out the same, so the first
-        # result is reused (a match of 15 such alternatives nested in another was resolved
-        # 15 x 15 times: a 11 KB declaration visited 58,743 nodes, 1,272 of them distinct).
-        last: tuple[Term, dict[str, str | None], Term] | None = None
+        # `| a | b => rhs`: the parser gives the alternatives one shared rhs (consecutive). Where
+        # their patterns bind alike it is resolved once (a match of 15 such alternatives nested
+        # in another was resolved 15 x 15 times: 11 KB visited 58,743 nodes, 1,272 distinct);
+        # where they bind differently (`| .a x | .b x`, x of two types) each binding resolves its
+        # own copy: resolving in place again, over the first result, is not resolving it.
+        envs = []
         for alt in alts:
             aenv = dict(env)
             _put(alt, "patterns", [self.pattern(p, aenv, heads[k] if k < len(heads) else None)
                             for k, p in enumerate(alt.patterns)])
-            rhs = alt.rhs
-            if last is not None and last[0] is rhs and last[1] == aenv:
-                _put(alt, "rhs", last[2])
-                continue
-            res = self.term(rhs, aenv, expected)
-            _put(alt, "rhs", res)
-            last = (rhs, aenv, res)
+            envs.append(aenv)
+        k = 0
+        while k < len(alts):
+            rhs, j = alts[k].rhs, k + 1
+            while j < len(alts) and alts[j].rhs is rhs:
+                j += 1
+            spare = copy_tree(rhs) if any(envs[i] != envs[k] for i in range(k + 1, j)) else None
+            done: list[tuple[dict[str, str | None], Term]] = []
+            for i in range(k, j):
+                res = next((r for e, r in done if e == envs[i]), None)
+                if res is None:
+                    target = copy_tree(spare) if done and spare is not None else rhs
+                    res = self.term(target, envs[i], expected)
+                    done.append((envs[i], res))
+                _put(alts[i], "rhs", res)
+            k = j
 
     def binders(self, bs: list[TBinder], env: dict[str, str | None]) -> list[TBinder]:
         for b in bs:

@@ -418,3 +418,22 @@ def test_a_shared_alternative_rhs_is_one_place(tmp_path: Path, monkeypatch: pyte
     uses = [(u.name, u.target, u.line) for u in c.uses_of("Shr.score")]
     assert uses.count(("some", "Option.some", 13)) == 1  # the shared rhs counted once
     assert ("neg", "Shr.Kind.neg", 19) in uses and ("conv", "Shr.Kind.conv", 15) in uses
+
+
+def test_alternatives_binding_differently_resolve_their_own_copy(tmp_path: Path) -> None:
+    # `| .a x | .b x => Nat.succ x.val`: one rhs in the tree, but `x` is an `A` in the first
+    # alternative and a `B` in the second, so `x.val` means `A.val` there and `B.val` here
+    from bridge.extract import ExtractOptions, extract
+
+    src = tmp_path / "src" / "Two"
+    src.mkdir(parents=True)
+    (src / "Basic.lean").write_text(
+        "namespace Two\n\nstructure A where\n  val : Nat\n\nstructure B where\n  val : Nat\n\n"
+        "inductive Pick where\n  | a (x : A)\n  | b (x : B)\n\n"
+        "def get (p : Pick) : Nat :=\n  match p with\n  | .a x | .b x => Nat.succ x.val\n\nend Two\n",
+        encoding="utf-8")
+    extract(ExtractOptions(root=tmp_path / "src", out=tmp_path / "x", cache_dir=None))
+    c = Corpus.load(tmp_path / "x")
+    body = c.resolved("Two.get").body
+    targets = [[n.target for n in walk(alt.rhs) if isinstance(n, Proj)] for alt in body.alts]  # type: ignore[union-attr]
+    assert targets == [["Two.A.val"], ["Two.B.val"]]

@@ -124,6 +124,11 @@ def _clone(x: Any, dl: int, dc: int, memo: dict[int, Any] | None) -> Any:
     return _CLONE[x.__class__](x, dl, dc, memo)
 
 
+def copy_tree(t: _N) -> _N:
+    """A fresh copy of a tree, positions kept; a node shared by several parents stays shared."""
+    return _clone(t, 0, 0, {})  # type: ignore[no-any-return]
+
+
 def _cloner(cls: type) -> Any:
     """`_clone` for one node class, as straight-line code (the hot path of `parse_term`)."""
     lines = [
