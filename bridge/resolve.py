@@ -818,8 +818,9 @@ class _Ctx:
                 _put(t, "else_", self.term(t.else_, inner, expected))
             return t
         if isinstance(t, Match):
-            heads = [self.result_head(x, env) for x in t.discriminants]
+            # the discriminants first: their types' heads are read off their resolved trees
             _put(t, "discriminants", [self.term(x, env) for x in t.discriminants])
+            heads = [self.result_head(x, env) for x in t.discriminants]
             env2 = dict(env)
             for h in t.hyps:
                 if h:

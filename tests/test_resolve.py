@@ -437,3 +437,25 @@ def test_alternatives_binding_differently_resolve_their_own_copy(tmp_path: Path)
     body = c.resolved("Two.get").body
     targets = [[n.target for n in walk(alt.rhs) if isinstance(n, Proj)] for alt in body.alts]  # type: ignore[union-attr]
     assert targets == [["Two.A.val"], ["Two.B.val"]]
+
+
+def test_match_patterns_take_the_type_of_the_resolved_discriminant(tmp_path: Path) -> None:
+    # `.sgd lr` in `match view n with` is View's constructor (view returns a View), `.nil` in
+    # `match xs with` is List's, although another corpus type has constructors of those names
+    from bridge.extract import ExtractOptions, extract
+
+    src = tmp_path / "src" / "Pick"
+    src.mkdir(parents=True)
+    (src / "Basic.lean").write_text(
+        "namespace Pick\n\ninductive Other where\n  | nil | cons (a : Nat) | sgd\n\n"
+        "inductive View where\n  | sgd (lr : Nat) | adam\n\n"
+        "def view (n : Nat) : View := .adam\n\n"
+        "def rate (n : Nat) : Nat :=\n  match view n with\n  | .sgd lr => lr\n  | .adam => 0\n\n"
+        "def len (xs : List Nat) : Nat :=\n  match xs with\n  | .nil => 0\n  | .cons _ t => 1 + len t\n\n"
+        "end Pick\n", encoding="utf-8")
+    extract(ExtractOptions(root=tmp_path / "src", out=tmp_path / "x", cache_dir=None))
+    c = Corpus.load(tmp_path / "x")
+    rate = {u.name: (u.target, u.status) for u in c.uses_of("Pick.rate")}
+    assert rate["sgd"] == ("Pick.View.sgd", "corpus") and rate["adam"] == ("Pick.View.adam", "corpus")
+    length = {u.name: (u.target, u.status) for u in c.uses_of("Pick.len")}
+    assert length["nil"] == ("List.nil", "external") and length["cons"] == ("List.cons", "external")
