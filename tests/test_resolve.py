@@ -306,19 +306,13 @@ def test_a_defs_own_name_comes_first_and_can_make_a_name_missing(tmp_path: Path)
     # `Geo.area.go`, and `Helpers.nope` is a missing corpus name, since `Geo.area.Helpers` is a
     # corpus namespace. Declarations of one namespace and scope share lookups: `perimeter`, with
     # the same prefixes but no helper of its own, must not get `area`'s answers.
-    from bridge.extract import ExtractOptions, extract
-
-    src = tmp_path / "src" / "Geo"
-    src.mkdir(parents=True)
-    (src / "Basic.lean").write_text(
+    c = _corpus_of(tmp_path, "Geo",
         "namespace Geo\n\n"
         "def go (y : Nat) : Nat := y + 1\n\n"
         "def area.Helpers.one : Nat := 1\n\n"
         "def area (x : Nat) : Nat := go x + Helpers.nope x\nwhere go (y : Nat) : Nat := y\n\n"
         "def perimeter (x : Nat) : Nat := go x + Helpers.nope x\n\n"
-        "end Geo\n", encoding="utf-8")
-    extract(ExtractOptions(root=tmp_path / "src", out=tmp_path / "x", cache_dir=None))
-    c = Corpus.load(tmp_path / "x")
+        "end Geo\n")
     area = {u.name: (u.target, u.status) for u in c.uses_of("Geo.area")}
     assert area["go"] == ("Geo.area.go", "corpus")
     assert area["Helpers.nope"] == (None, "unresolved")
@@ -377,12 +371,9 @@ def test_a_dropped_corpus_is_freed_although_its_trees_were_frozen(monkeypatch: p
 def test_a_shared_alternative_rhs_is_one_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # `| .add | .mul => rhs`: one rhs for two alternatives, resolved once and walked once; and a
     # nested match ends where a `|` left of its first alternative begins the enclosing one
-    from bridge.extract import ExtractOptions, extract
     from bridge.lean.terms import Match
 
-    src = tmp_path / "src" / "Shr"
-    src.mkdir(parents=True)
-    (src / "Basic.lean").write_text(
+    c = _corpus_of(tmp_path, "Shr",
         "namespace Shr\n\ninductive Kind where\n  | add | mul | neg | conv (k : Nat)\n\n"
         "structure Node where\n  kind : Kind\n\n"
         "def score (node : Node) (ibp : Option Nat) : Nat :=\n"
@@ -395,9 +386,7 @@ def test_a_shared_alternative_rhs_is_one_place(tmp_path: Path, monkeypatch: pyte
         "    match node.kind with\n"
         "    | .neg => 1\n"
         "    | _ => 2\n"
-        "  | .neg => 3\n\nend Shr\n", encoding="utf-8")
-    extract(ExtractOptions(root=tmp_path / "src", out=tmp_path / "x", cache_dir=None))
-    c = Corpus.load(tmp_path / "x")
+        "  | .neg => 3\n\nend Shr\n")
     from bridge import resolve
 
     visits: list[str] = []
@@ -423,17 +412,10 @@ def test_a_shared_alternative_rhs_is_one_place(tmp_path: Path, monkeypatch: pyte
 def test_alternatives_binding_differently_resolve_their_own_copy(tmp_path: Path) -> None:
     # `| .a x | .b x => Nat.succ x.val`: one rhs in the tree, but `x` is an `A` in the first
     # alternative and a `B` in the second, so `x.val` means `A.val` there and `B.val` here
-    from bridge.extract import ExtractOptions, extract
-
-    src = tmp_path / "src" / "Two"
-    src.mkdir(parents=True)
-    (src / "Basic.lean").write_text(
+    c = _corpus_of(tmp_path, "Two",
         "namespace Two\n\nstructure A where\n  val : Nat\n\nstructure B where\n  val : Nat\n\n"
         "inductive Pick where\n  | a (x : A)\n  | b (x : B)\n\n"
-        "def get (p : Pick) : Nat :=\n  match p with\n  | .a x | .b x => Nat.succ x.val\n\nend Two\n",
-        encoding="utf-8")
-    extract(ExtractOptions(root=tmp_path / "src", out=tmp_path / "x", cache_dir=None))
-    c = Corpus.load(tmp_path / "x")
+        "def get (p : Pick) : Nat :=\n  match p with\n  | .a x | .b x => Nat.succ x.val\n\nend Two\n")
     body = c.resolved("Two.get").body
     targets = [[n.target for n in walk(alt.rhs) if isinstance(n, Proj)] for alt in body.alts]  # type: ignore[union-attr]
     assert targets == [["Two.A.val"], ["Two.B.val"]]
@@ -442,20 +424,24 @@ def test_alternatives_binding_differently_resolve_their_own_copy(tmp_path: Path)
 def test_match_patterns_take_the_type_of_the_resolved_discriminant(tmp_path: Path) -> None:
     # `.sgd lr` in `match view n with` is View's constructor (view returns a View), `.nil` in
     # `match xs with` is List's, although another corpus type has constructors of those names
-    from bridge.extract import ExtractOptions, extract
-
-    src = tmp_path / "src" / "Pick"
-    src.mkdir(parents=True)
-    (src / "Basic.lean").write_text(
+    c = _corpus_of(tmp_path, "Pick",
         "namespace Pick\n\ninductive Other where\n  | nil | cons (a : Nat) | sgd\n\n"
         "inductive View where\n  | sgd (lr : Nat) | adam\n\n"
         "def view (n : Nat) : View := .adam\n\n"
         "def rate (n : Nat) : Nat :=\n  match view n with\n  | .sgd lr => lr\n  | .adam => 0\n\n"
         "def len (xs : List Nat) : Nat :=\n  match xs with\n  | .nil => 0\n  | .cons _ t => 1 + len t\n\n"
-        "end Pick\n", encoding="utf-8")
-    extract(ExtractOptions(root=tmp_path / "src", out=tmp_path / "x", cache_dir=None))
-    c = Corpus.load(tmp_path / "x")
+        "end Pick\n")
     rate = {u.name: (u.target, u.status) for u in c.uses_of("Pick.rate")}
     assert rate["sgd"] == ("Pick.View.sgd", "corpus") and rate["adam"] == ("Pick.View.adam", "corpus")
     length = {u.name: (u.target, u.status) for u in c.uses_of("Pick.len")}
     assert length["nil"] == ("List.nil", "external") and length["cons"] == ("List.cons", "external")
+
+
+def _corpus_of(tmp_path: Path, package: str, text: str) -> Corpus:
+    """The corpus of one Lean file of ours, `package/Basic.lean`, extracted with its source."""
+    from bridge.extract import ExtractOptions, extract
+
+    (tmp_path / "src" / package).mkdir(parents=True)
+    (tmp_path / "src" / package / "Basic.lean").write_text(text, encoding="utf-8")
+    extract(ExtractOptions(root=tmp_path / "src", out=tmp_path / "x", cache_dir=None))
+    return Corpus.load(tmp_path / "x")
