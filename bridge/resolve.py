@@ -838,11 +838,15 @@ class _Ctx:
             self.proj(t, self.result_head(t.term, env))
             return t
         if isinstance(t, BinOp) and t.op in _EQ_OPS:
-            # `a = b`: each side's expected type is the other's (`fill v .scalar = .scalar v`)
-            _put(t, "lhs", self.term(t.lhs, env))
-            _put(t, "rhs", self.term(t.rhs, env, self.result_head(t.lhs, env)))
-            if isinstance(t.lhs, DotIdent) or (isinstance(t.lhs, App) and isinstance(t.lhs.fn, DotIdent)):
-                _put(t, "lhs", self.term(t.lhs, env, self.result_head(t.rhs, env)))
+            # `a = b`: each side's expected type is the other's (`fill v .scalar = .scalar v`); a
+            # side headed by a leading-dot name is resolved second, knowing the other's type
+            lhs, rhs = t.lhs, t.rhs
+            if isinstance(lhs, DotIdent) or (isinstance(lhs, App) and isinstance(lhs.fn, DotIdent)):
+                _put(t, "rhs", self.term(rhs, env))
+                _put(t, "lhs", self.term(lhs, env, self.result_head(t.rhs, env)))
+            else:
+                _put(t, "lhs", self.term(lhs, env))
+                _put(t, "rhs", self.term(rhs, env, self.result_head(t.lhs, env)))
             return t
         if isinstance(t, StructInst):
             if t.base is not None:
@@ -904,13 +908,17 @@ class _Ctx:
             k = j
 
     def binders(self, bs: list[TBinder], env: dict[str, str | None]) -> list[TBinder]:
+        # `∀ x y : T` / `∃ x y ∈ s`: the parser gives the binders one shared T (or s); it is
+        # resolved once, for the first (resolving it again in place would run over its result)
+        done: dict[int, tuple[Term, Term]] = {}  # id(as parsed) -> (as parsed, kept alive; resolved)
         for b in bs:
-            if b.type is not None:
-                _put(b, "type", self.term(b.type, env))
-            if b.default is not None:
-                _put(b, "default", self.term(b.default, env))
-            if b.bound is not None:
-                _put(b, "bound", self.term(b.bound, env))
+            for name in ("type", "default", "bound"):
+                v = b.__dict__[name]
+                if v is not None:
+                    hit = done.get(id(v))
+                    if hit is None:
+                        hit = done[id(v)] = (v, self.term(v, env))
+                    _put(b, name, hit[1])
             if b.pattern is not None:
                 _put(b, "pattern", self.pattern(b.pattern, env, self.type_head(b.type) if b.type else None))
             head = self.type_head(b.type) if b.type is not None else None

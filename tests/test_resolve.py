@@ -445,3 +445,34 @@ def _corpus_of(tmp_path: Path, package: str, text: str) -> Corpus:
     (tmp_path / "src" / package / "Basic.lean").write_text(text, encoding="utf-8")
     extract(ExtractOptions(root=tmp_path / "src", out=tmp_path / "x", cache_dir=None))
     return Corpus.load(tmp_path / "x")
+
+
+def test_resolution_visits_every_node_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The resolver fills trees in place; a node reached twice would be resolved again over its
+    # own result. The parser shares nodes (`| a | b => rhs`, `∀ x y : T`, `∃ x y ∈ s`): each is
+    # resolved once, or copied first. Over the fixture tree and a file of every sharing shape.
+    from bridge import resolve
+
+    shapes = _corpus_of(tmp_path, "Shapes",
+        "namespace Shapes\n\ninductive K where\n  | a (n : Nat) | b (n : Nat) | c\n\n"
+        "structure P where\n  v : Nat\n\nstructure Q where\n  v : Nat\n\n"
+        "inductive PQ where\n  | p (x : P) | q (x : Q)\n\n"
+        "def f (k : K) : Nat :=\n  match k with\n  | .a n | .b n => Nat.succ n\n  | .c => 0\n\n"
+        "def g (e : PQ) : Nat :=\n  match e with\n  | .p x | .q x => Nat.succ x.v\n\n"
+        "theorem h : ∀ x y : Nat, Nat.add x y = Nat.add y x := by omega\n\n"
+        "theorem i (s : List Nat) : ∀ x y ∈ s, x = y ∨ x ≠ y := by omega\n\n"
+        "theorem j (n : Nat) : .a n = K.a n := rfl\n\nend Shapes\n")
+    visits: dict[int, int] = {}
+    kept: list[object] = []  # alive, so that no id is reused
+    term = resolve._Ctx.term
+
+    def counted(self, t, env, expected=None):  # type: ignore[no-untyped-def]
+        visits[id(t)] = visits.get(id(t), 0) + 1
+        kept.append(t)
+        return term(self, t, env, expected)
+
+    monkeypatch.setattr(resolve._Ctx, "term", counted)
+    for c in (shapes, _with_sources()):
+        for name in c.decls:
+            c.resolved(name)
+    assert len(visits) > 3000 and max(visits.values()) == 1
