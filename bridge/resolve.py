@@ -148,6 +148,17 @@ class ResolvedDecl:
 
 
 @dataclass
+class _Header:
+    """A declaration's binders and statement, resolved; kept from its signature (asked while
+    resolving a caller) until the declaration itself is resolved, which then goes on from here."""
+
+    binders: list[ResolvedBinder]
+    statement: Term | None
+    env: dict[str, str | None]  # the binders' names and type heads
+    locate: Callable[..., _Located]  # where the body is looked for next
+
+
+@dataclass
 class Use:
     """One identifier occurrence after resolution."""
 
@@ -253,6 +264,10 @@ class Corpus:
         self._sources: dict[str, bytes | None] = {}
         self._token_texts: dict[str, list[str]] = {}  # exported text -> its token texts (locate)
         self._ctx_data: dict[int, _CtxData] = {}  # id(declaration) -> what its context is made of
+        self._prefix_lists: dict[tuple[str, str], list[str]] = {}  # (own namespace, scope's) -> prefixes
+        self._scope_opens: dict[tuple[int, int], list[tuple[str, OpenDirective]]] = {}  # (id(module), scope)
+        self._words: dict[str, frozenset[str]] = {}  # binder type or statement -> its words
+        self._headers: dict[int, _Header] = {}  # id(declaration) -> header resolved, body not yet
         self._lookups: dict[tuple[tuple[str, ...], int, int], dict[str, tuple[str | None, Status]]] = {}
 
     @classmethod
@@ -323,23 +338,36 @@ class Corpus:
         return _Ctx(self, d, data)
 
     def _ctx_data_of(self, d: Declaration, m: ModuleExport) -> _CtxData:
-        scope = m.scopes[d.scope] if 0 <= d.scope < len(m.scopes) else Scope(namespace="")
+        si = d.scope if 0 <= d.scope < len(m.scopes) else -1
+        scope = m.scopes[si] if si >= 0 else Scope(namespace="")
         own = d.name.rsplit(".", 1)[0] if "." in d.name else ""
-        prefixes: list[str] = []  # after the def's own name (a def's equations see its namespace)
-        for p in _prefixes(own) + _prefixes(scope.namespace):
-            if p not in prefixes and p != d.name:
-                prefixes.append(p)
-        opens: list[tuple[str, OpenDirective]] = []
-        opened: list[str] = []
-        for o in scope.opens:
-            for ns in self._open_targets(o.namespace, scope.namespace, opened):
-                opens.append((ns, o))
-                opened.append(ns)
+        # declarations of one scope and namespace share what they are made of (built once)
+        prefixes = self._prefix_lists.get((own, scope.namespace))
+        if prefixes is None:
+            prefixes = []  # after the def's own name (a def's equations see its namespace)
+            for p in _prefixes(own) + _prefixes(scope.namespace):
+                if p not in prefixes:
+                    prefixes.append(p)
+            self._prefix_lists[own, scope.namespace] = prefixes
+        if d.name in prefixes:
+            prefixes = [p for p in prefixes if p != d.name]
+        opens = self._scope_opens.get((id(m), si))
+        if opens is None:
+            opens = self._scope_opens[id(m), si] = []
+            opened: list[str] = []
+            for o in scope.opens:
+                for ns in self._open_targets(o.namespace, scope.namespace, opened):
+                    opens.append((ns, o))
+                    opened.append(ns)
         # declarations with the same prefixes and scope look names up alike: they share answers
-        key = (tuple(prefixes), id(m), d.scope if 0 <= d.scope < len(m.scopes) else -1)
+        key = (tuple(prefixes), id(m), si)
         shared = self._lookups.setdefault(key, {})
-        sig_types = [b.type for b in d.binders if b.type] + ([d.type] if d.type else [])
-        sig_heads = {w for t in sig_types for w in re.findall(r"[^\s()\[\]{}→,:]+", t)}
+        sig_heads: set[str] = set()
+        for t in [b.type for b in d.binders if b.type] + ([d.type] if d.type else []):
+            words = self._words.get(t)
+            if words is None:
+                words = self._words[t] = frozenset(_WORD.findall(t))
+            sig_heads |= words
         return _CtxData(d.name if d.kind == "def" else None, prefixes, opens, shared, sig_heads, {}, (d, m))
 
     def resolved(self, full_name: str) -> ResolvedDecl:
@@ -365,20 +393,15 @@ class Corpus:
 
     def _resolve(self, d: Declaration, m: ModuleExport) -> ResolvedDecl:
         ctx = self.context(d, m)
-        locate = self._locator(d, m)
-        env: dict[str, str | None] = {}
-        binders: list[ResolvedBinder] = []
-        for b in d.binders:
-            ty = None
-            if b.type is not None:
-                ty = ctx.term(parse_term(*locate(b.type)), env)
-            head = ctx.type_head(ty) if ty is not None else None
-            for n in b.names:
-                env[n] = head
-            binders.append(ResolvedBinder(list(b.names), b.info, ty, b.from_variable))
-        statement = None
-        if d.type is not None:
-            statement = ctx.term(parse_term(*locate(d.type)), dict(env))
+        h = self._headers.pop(id(d), None)
+        if h is None:  # no signature asked for yet: resolve the header, and keep the signature
+            own = self.decls.get(d.name, (None,))[0] is d and d.name not in self.member_info
+            if own:
+                self._sig_cache[d.name] = ([], None)  # recursion guard, as in `signature`
+            h = self._header_of(d, m)
+            if own:
+                self._sig_cache[d.name] = self._signature_of(ctx, h)
+        binders, statement, env, locate = h.binders, h.statement, h.env, h.locate
         body = None
         members: dict[str, Term] = {}
         if d.value is not None and d.value_form in ("term", "alternatives"):
@@ -402,6 +425,25 @@ class Corpus:
             if c.type is not None:
                 members[c.full_name] = ctx.term(parse_term(c.type, c.name_line, 1), cenv)
         return ResolvedDecl(d.name, d.kind, binders, statement, body, members)
+
+    def _header_of(self, d: Declaration, m: ModuleExport) -> _Header:
+        """Resolve the binder types, then the statement (the binders in scope)."""
+        ctx = self.context(d, m)
+        locate = self._locator(d, m)
+        env: dict[str, str | None] = {}
+        binders: list[ResolvedBinder] = []
+        for b in d.binders:
+            ty = None
+            if b.type is not None:
+                ty = ctx.term(parse_term(*locate(b.type)), env)
+            head = ctx.type_head(ty) if ty is not None else None
+            for n in b.names:
+                env[n] = head
+            binders.append(ResolvedBinder(list(b.names), b.info, ty, b.from_variable))
+        statement = None
+        if d.type is not None:
+            statement = ctx.term(parse_term(*locate(d.type)), dict(env))
+        return _Header(binders, statement, env, locate)
 
     def _locator(self, d: Declaration, m: ModuleExport) -> Callable[..., _Located]:
         """Where a text field of the declaration sits in its source file, when the file is at
@@ -429,6 +471,7 @@ class Corpus:
         # verbatim, without being tokenized itself. Binder types and statements are exported
         # with their whitespace collapsed: a verbatim hit could skip an earlier occurrence
         # written across lines, so those are matched token by token.
+        token_texts = self._token_texts  # not `self`: a kept header holds this closure (no cycle)
         by_start = dict(zip(map(itemgetter(2), kept), count()))
         by_end = dict(zip(map(itemgetter(3), kept), count()))
         cursor = [0]
@@ -442,11 +485,11 @@ class Corpus:
                     k = by_start[p]
                     n = by_end[p + len(text)] - k + 1
             if k < 0:
-                want = self._token_texts.get(text)
+                want = token_texts.get(text)
                 if want is None:  # binder types and statements repeat: tokenize each text once
-                    if len(self._token_texts) >= 1 << 16:
-                        self._token_texts.clear()
-                    want = self._token_texts[text] = [t[1] for t in tokenize(text)[0] if t[0] != DOC_COMMENT]
+                    if len(token_texts) >= 1 << 16:
+                        token_texts.clear()
+                    want = token_texts[text] = [t[1] for t in tokenize(text)[0] if t[0] != DOC_COMMENT]
                 if not want:
                     return text, *fallback
                 k = _find_seq(texts, want, c)
@@ -494,6 +537,14 @@ class Corpus:
         result: str | None = None
         info = self.member_info.get(full_name)
         entry = self.decls.get(full_name)
+        if info is None and entry is not None:
+            # a declaration: its header, resolved once for this and for resolving it later
+            d, m = entry
+            h = self._headers.get(id(d))
+            if h is None:
+                h = self._headers[id(d)] = self._header_of(d, m)
+            sig = self._sig_cache[full_name] = self._signature_of(self.context(d, m), h)
+            return sig
         owner = self.decls.get(self.members.get(full_name, ""))
         src = entry or owner
         if src is not None:
@@ -511,22 +562,21 @@ class Corpus:
                     if b.info == "explicit":
                         params.append(head)
             if type_text:
-                t = ctx.term(parse_term(type_text), dict(env))
-                while True:
-                    if isinstance(t, Arrow):
-                        params.append(ctx.type_head(t.dom))
-                        t = t.cod
-                    elif isinstance(t, Quant) and t.quantifier in ("→", "∀", "Π"):
-                        for b2 in t.binders:
-                            if b2.info == "explicit":
-                                params.extend([ctx.type_head(b2.type) if b2.type else None] * max(1, len(b2.names)))
-                        t = t.body
-                    else:
-                        break
-                result = ctx.type_head(t)
+                result = _params_result(ctx, ctx.term(parse_term(type_text), dict(env)), params)
             elif info is not None and full_name in self.members and owner is not None:
                 result = self.members[full_name]  # a constructor without a type: its inductive
         self._sig_cache[full_name] = (params, result)
+        return params, result
+
+    @staticmethod
+    def _signature_of(ctx: _Ctx, h: _Header) -> tuple[list[str | None], str | None]:
+        params: list[str | None] = []
+        for b in h.binders:
+            if b.from_variable and b.info == "explicit":
+                continue  # a section variable's explicit binder is no parameter of the constant
+            if b.info == "explicit":
+                params.extend([ctx.type_head(b.type) if b.type is not None else None] * len(b.names))
+        result = _params_result(ctx, h.statement, params) if h.statement is not None else None
         return params, result
 
     # ---- summaries ---------------------------------------------------------------------------
@@ -595,6 +645,9 @@ def _sha256(data: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(data).hexdigest()
+
+
+_WORD = re.compile(r"[^\s()\[\]{}→,:]+")
 
 
 def _prefixes(ns: str) -> list[str]:
@@ -756,109 +809,128 @@ class _Ctx:
 
     def term(self, t: Term, env: dict[str, str | None], expected: str | None = None) -> Term:
         """Resolve in place; returns the node (a dotted local name becomes a `Proj`)."""
-        if t.__class__ in _LEAVES:
+        cls = t.__class__
+        if cls in _LEAVES:
             return t
-        if isinstance(t, Ident):
-            return self.ident(t, env)
-        if isinstance(t, DotIdent):
-            self.dot_ident(t, expected)
-            return t
-        if isinstance(t, App):
-            params: list[str | None] = []
-            _put(t, "fn", self.term(t.fn, env, expected))
-            tgt = _target(t.fn)
-            if tgt and tgt in self.c.names:
-                params = self.c.signature(tgt)[0]
-            k = 0
-            for a in t.args:
-                exp = None
-                if a.name is None:
-                    exp = params[k] if k < len(params) else None
-                    k += 1
-                _put(a, "value", self.term(a.value, env, exp))
-            return t
-        if isinstance(t, Lambda):
-            inner = dict(env)
-            _put(t, "binders", self.binders(t.binders, inner))
-            _put(t, "body", self.term(t.body, inner))
-            return t
-        if isinstance(t, Quant):
-            inner = dict(env)
-            _put(t, "binders", self.binders(t.binders, inner))
-            _put(t, "body", self.term(t.body, inner))
-            return t
-        if isinstance(t, Let):
-            inner = dict(env)
-            _put(t, "binders", self.binders(t.binders, inner))
-            if t.type is not None:
-                _put(t, "type", self.term(t.type, inner))
-            if t.keyword == "let rec" and t.name:
-                env = dict(env)
-                env[t.name] = None
-                inner[t.name] = None
-            _put(t, "value", self.term(t.value, inner, self.type_head(t.type) if t.type else None))
-            after = dict(env)
-            if t.pattern is not None:
-                _put(t, "pattern", self.pattern(t.pattern, after, None))
-            if t.name:
-                after[t.name] = (self.type_head(t.type) if t.type is not None
-                                 else self.result_head(t.value, env))
-            elif t.keyword in ("have", "haveI"):
-                after["this"] = None
-            if t.body is not None:
-                _put(t, "body", self.term(t.body, after, expected))
-            return t
-        if isinstance(t, If):
-            _put(t, "cond", self.term(t.cond, env))
-            inner = dict(env)
-            if t.hyp:
-                inner[t.hyp] = None
-            _put(t, "then", self.term(t.then, inner, expected))
-            if t.else_ is not None:
-                _put(t, "else_", self.term(t.else_, inner, expected))
-            return t
-        if isinstance(t, Match):
-            # the discriminants first: their types' heads are read off their resolved trees
-            _put(t, "discriminants", [self.term(x, env) for x in t.discriminants])
-            heads = [self.result_head(x, env) for x in t.discriminants]
-            env2 = dict(env)
-            for h in t.hyps:
-                if h:
-                    env2[h] = None
-            self.alts(t.alts, env2, heads, expected)
-            return t
-        if isinstance(t, FunMatch):
-            self.alts(t.alts, env, [], None)
-            return t
-        if isinstance(t, Alternatives):
-            self.alts(t.alts, env, [], expected)
-            return t
-        if isinstance(t, Proj):
-            _put(t, "term", self.term(t.term, env))
-            self.proj(t, self.result_head(t.term, env))
-            return t
-        if isinstance(t, BinOp) and t.op in _EQ_OPS:
-            # `a = b`: each side's expected type is the other's (`fill v .scalar = .scalar v`); a
-            # side headed by a leading-dot name is resolved second, knowing the other's type
-            lhs, rhs = t.lhs, t.rhs
-            if isinstance(lhs, DotIdent) or (isinstance(lhs, App) and isinstance(lhs.fn, DotIdent)):
-                _put(t, "rhs", self.term(rhs, env))
-                _put(t, "lhs", self.term(lhs, env, self.result_head(t.rhs, env)))
-            else:
-                _put(t, "lhs", self.term(lhs, env))
-                _put(t, "rhs", self.term(rhs, env, self.result_head(t.lhs, env)))
-            return t
-        if isinstance(t, StructInst):
-            if t.base is not None:
-                _put(t, "base", self.term(t.base, env))
-            if t.type is not None:
-                _put(t, "type", self.term(t.type, env))
-            owner = self.type_head(t.type) if t.type is not None else (
-                self.result_head(t.base, env) if t.base is not None else expected)
-            for f in t.fields:
-                self.field_init(f, env, owner)
-            return t
-        # generic: recurse into every child term
+        # one dict lookup by exact class (node classes have no subclasses) rather than a chain
+        # of isinstance tests: this is the resolver's hottest call, once per node
+        h = _TERM_BY_CLASS.get(cls)
+        if h is not None:
+            return h(self, t, env, expected)  # type: ignore[no-any-return]
+        return self._children(t, env)
+
+    def _ident(self, t: Ident, env: dict[str, str | None], expected: str | None) -> Term:
+        return self.ident(t, env)
+
+    def _dot_ident(self, t: DotIdent, env: dict[str, str | None], expected: str | None) -> Term:
+        self.dot_ident(t, expected)
+        return t
+
+    def _app(self, t: App, env: dict[str, str | None], expected: str | None) -> Term:
+        params: list[str | None] = []
+        _put(t, "fn", self.term(t.fn, env, expected))
+        tgt = _target(t.fn)
+        if tgt and tgt in self.c.names:
+            params = self.c.signature(tgt)[0]
+        k = 0
+        for a in t.args:
+            exp = None
+            if a.name is None:
+                exp = params[k] if k < len(params) else None
+                k += 1
+            _put(a, "value", self.term(a.value, env, exp))
+        return t
+
+    def _binding(self, t: Lambda | Quant, env: dict[str, str | None], expected: str | None) -> Term:
+        inner = dict(env)
+        _put(t, "binders", self.binders(t.binders, inner))
+        _put(t, "body", self.term(t.body, inner))
+        return t
+
+    def _let(self, t: Let, env: dict[str, str | None], expected: str | None) -> Term:
+        inner = dict(env)
+        _put(t, "binders", self.binders(t.binders, inner))
+        if t.type is not None:
+            _put(t, "type", self.term(t.type, inner))
+        if t.keyword == "let rec" and t.name:
+            env = dict(env)
+            env[t.name] = None
+            inner[t.name] = None
+        _put(t, "value", self.term(t.value, inner, self.type_head(t.type) if t.type else None))
+        after = dict(env)
+        if t.pattern is not None:
+            _put(t, "pattern", self.pattern(t.pattern, after, None))
+        if t.name:
+            after[t.name] = (self.type_head(t.type) if t.type is not None
+                             else self.result_head(t.value, env))
+        elif t.keyword in ("have", "haveI"):
+            after["this"] = None
+        if t.body is not None:
+            _put(t, "body", self.term(t.body, after, expected))
+        return t
+
+    def _if(self, t: If, env: dict[str, str | None], expected: str | None) -> Term:
+        _put(t, "cond", self.term(t.cond, env))
+        inner = dict(env)
+        if t.hyp:
+            inner[t.hyp] = None
+        _put(t, "then", self.term(t.then, inner, expected))
+        if t.else_ is not None:
+            _put(t, "else_", self.term(t.else_, inner, expected))
+        return t
+
+    def _match(self, t: Match, env: dict[str, str | None], expected: str | None) -> Term:
+        # the discriminants first: their types' heads are read off their resolved trees
+        _put(t, "discriminants", [self.term(x, env) for x in t.discriminants])
+        heads = [self.result_head(x, env) for x in t.discriminants]
+        env2 = dict(env)
+        for h in t.hyps:
+            if h:
+                env2[h] = None
+        self.alts(t.alts, env2, heads, expected)
+        return t
+
+    def _fun_match(self, t: FunMatch, env: dict[str, str | None], expected: str | None) -> Term:
+        self.alts(t.alts, env, [], None)
+        return t
+
+    def _alternatives(self, t: Alternatives, env: dict[str, str | None], expected: str | None) -> Term:
+        self.alts(t.alts, env, [], expected)
+        return t
+
+    def _proj(self, t: Proj, env: dict[str, str | None], expected: str | None) -> Term:
+        _put(t, "term", self.term(t.term, env))
+        self.proj(t, self.result_head(t.term, env))
+        return t
+
+    def _binop(self, t: BinOp, env: dict[str, str | None], expected: str | None) -> Term:
+        if t.op not in _EQ_OPS:
+            return self._children(t, env)
+        # `a = b`: each side's expected type is the other's (`fill v .scalar = .scalar v`); a
+        # side headed by a leading-dot name is resolved second, knowing the other's type
+        lhs, rhs = t.lhs, t.rhs
+        if isinstance(lhs, DotIdent) or (isinstance(lhs, App) and isinstance(lhs.fn, DotIdent)):
+            _put(t, "rhs", self.term(rhs, env))
+            _put(t, "lhs", self.term(lhs, env, self.result_head(t.rhs, env)))
+        else:
+            _put(t, "lhs", self.term(lhs, env))
+            _put(t, "rhs", self.term(rhs, env, self.result_head(t.lhs, env)))
+        return t
+
+    def _struct_inst(self, t: StructInst, env: dict[str, str | None], expected: str | None) -> Term:
+        if t.base is not None:
+            _put(t, "base", self.term(t.base, env))
+        if t.type is not None:
+            _put(t, "type", self.term(t.type, env))
+        owner = self.type_head(t.type) if t.type is not None else (
+            self.result_head(t.base, env) if t.base is not None else expected)
+        for f in t.fields:
+            self.field_init(f, env, owner)
+        return t
+
+    def _children(self, t: Term, env: dict[str, str | None]) -> Term:
+        """Every other node: resolve each child term (binders, alternatives and field
+        initialisers are resolved by their parents' rules, never here)."""
         d = t.__dict__
         for name in CHILD_FIELDS[t.__class__]:
             v = d[name]
@@ -1121,6 +1193,28 @@ _EQ_OPS = ("=", "≠", "==", "!=")
 # Node classes without children and without a name (literals, holes, opaque text): nothing to
 # resolve in them.
 _LEAVES = frozenset(cls for cls, fields in CHILD_FIELDS.items() if not fields) - {Ident, DotIdent}
+# `_Ctx.term`'s rule per node class; a class not here has its children resolved (`_children`)
+_TERM_BY_CLASS: dict[type, Callable[..., Term]] = {
+    Ident: _Ctx._ident, DotIdent: _Ctx._dot_ident, App: _Ctx._app, Lambda: _Ctx._binding,
+    Quant: _Ctx._binding, Let: _Ctx._let, If: _Ctx._if, Match: _Ctx._match, FunMatch: _Ctx._fun_match,
+    Alternatives: _Ctx._alternatives, Proj: _Ctx._proj, BinOp: _Ctx._binop, StructInst: _Ctx._struct_inst,
+}
+
+
+def _params_result(ctx: _Ctx, t: Term, params: list[str | None]) -> str | None:
+    """Walk a resolved statement's arrows and explicit ∀ binders, appending their domains' type
+    heads to `params`; the head of what is left (the result type)."""
+    while True:
+        if isinstance(t, Arrow):
+            params.append(ctx.type_head(t.dom))
+            t = t.cod
+        elif isinstance(t, Quant) and t.quantifier in ("→", "∀", "Π"):
+            for b2 in t.binders:
+                if b2.info == "explicit":
+                    params.extend([ctx.type_head(b2.type) if b2.type else None] * max(1, len(b2.names)))
+            t = t.body
+        else:
+            return ctx.type_head(t)
 
 
 def _target(t: Term) -> str | None:

@@ -464,3 +464,33 @@ def test_resolution_visits_every_node_once(tmp_path: Path, monkeypatch: pytest.M
         for name in c.decls:
             c.resolved(name)
     assert len(visits) > 3000 and max(visits.values()) == 1
+
+
+def test_a_header_is_resolved_once_for_its_signature_and_its_declaration(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Resolving `use` asks for `scale`'s signature (the expected types of its arguments). That
+    # resolves `scale`'s binder types and statement where they stand in the file, and resolving
+    # `scale` itself goes on from them: every text is parsed once, at its own line and column.
+    from bridge import resolve
+
+    c = _corpus_of(tmp_path, "Lib",
+        "namespace Lib\n\nstructure V where\n  x : Int\n\n"
+        "def scale (k : Nat)\n    (v : V) : V := { x := k * v.x }\n\n"
+        "def use (w : V) : V := scale 2 w\n\nend Lib\n")
+    parsed: list[tuple[str, int, int]] = []
+    real = resolve.parse_term
+
+    def counting(text, line=1, column=1, *rest):  # type: ignore[no-untyped-def]
+        parsed.append((text, line, column))
+        return real(text, line, column, *rest)
+
+    monkeypatch.setattr(resolve, "parse_term", counting)
+    c.resolved("Lib.use")
+    assert c.signature("Lib.scale") == (["Nat", "Lib.V"], "Lib.V")
+    scale = c.resolved("Lib.scale")
+    assert [(b.type.line, b.type.column) for b in scale.binders if b.type] == [(6, 16), (7, 10)]
+    assert scale.statement is not None and (scale.statement.line, scale.statement.column) == (7, 15)
+    ours = [p for p in parsed if p[1] in (6, 7)]
+    assert sorted(ours) == [("Nat", 6, 16), ("V", 7, 10), ("V", 7, 15), ("{ x := k * v.x }", 7, 20)]
+    # (a field's type, `x : Int`, is parsed at 1:1 for `V.x`'s signature: members keep no header)
+    assert len(parsed) == len(set(parsed)) and not [p for p in parsed if p[0] in ("Nat", "V") and p[1] == 1]
