@@ -93,6 +93,7 @@ def _jinja() -> Environment:
     env.filters["pydoc"] = _pydoc
     env.filters["lean_fields"] = lambda fields: repr({lean: py for lean, py, _ in fields})
     env.filters["mdline"] = lambda text: " ".join(str(text).split()).replace("|", "\\|")
+    env.filters["module_refs"] = _imports
     return env
 
 
@@ -218,6 +219,7 @@ class Generator:
 
 
 def _imports(code: str, own: str | None) -> list[str]:
+    """The modules a generated file's code refers to (`_M_<stem>.name`), but its own."""
     return sorted({m for m in re.findall(r"\b_M_([A-Za-z0-9_]+?)\.", code) if m != own})
 
 
@@ -233,18 +235,14 @@ def render(exports: Path, loaded: tuple[ExportIndex, list[ModuleExport]] | None 
     manifest: dict[str, dict[str, str]] = {}
     for o in outs:
         if o.functions or o.structures:
-            code = jenv.get_template("reference.py.j2").render(m=o, version=__version__, ehash=ehash, imports=[])
-            imports = _imports(code, o.stem)
-            code = jenv.get_template("reference.py.j2").render(m=o, version=__version__, ehash=ehash, imports=imports)
+            code = jenv.get_template("reference.py.j2").render(m=o, version=__version__, ehash=ehash)
             files[f"ref_{o.stem}.py"] = code
             for f in o.functions:
                 manifest[f.full_name] = {"file": f"ref_{o.stem}.py", "py": f.py, "kind": "function"}
             for s in o.structures:
                 manifest[s.full_name] = {"file": f"ref_{o.stem}.py", "py": s.py, "kind": "structure"}
         if o.tests:
-            code = jenv.get_template("test.py.j2").render(m=o, version=__version__, ehash=ehash, imports=[])
-            imports = _imports(code, None)
-            code = jenv.get_template("test.py.j2").render(m=o, version=__version__, ehash=ehash, imports=imports)
+            code = jenv.get_template("test.py.j2").render(m=o, version=__version__, ehash=ehash)
             files[f"test_{o.stem}.py"] = code
     files[MANIFEST] = json.dumps({"tool_version": __version__, "export_hash": ehash,
                                   "references": dict(sorted(manifest.items()))},
