@@ -411,8 +411,9 @@ class Corpus:
         for f in d.fields:
             if f.type is not None:
                 members[f.full_name] = ctx.term(parse_term(f.type, f.name_line, 1), dict(fenv))
-            if f.default is not None:
-                members[f.full_name + ":default"] = ctx.term(parse_term(f.default, f.name_line, 1), dict(fenv))
+            if f.default is not None:  # of the field's type (`device : Device := .cpu`)
+                members[f.full_name + ":default"] = ctx.term(parse_term(f.default, f.name_line, 1), dict(fenv),
+                                                             ctx.type_head(members.get(f.full_name)))
             fenv[f.name] = None
         for c in d.constructors:
             cenv = dict(env)
@@ -904,6 +905,14 @@ class _Ctx:
         return t
 
     def _binop(self, t: BinOp, env: dict[str, str | None], expected: str | None) -> Term:
+        if t.op in ("<|", "$"):  # `f <| x` is `f x`: x has the type of f's next parameter
+            _put(t, "lhs", self.term(t.lhs, env))
+            _put(t, "rhs", self.term(t.rhs, env, self._next_param(t.lhs)))
+            return t
+        if t.op == "|>":  # `x |> f` is `f x`
+            _put(t, "rhs", self.term(t.rhs, env))
+            _put(t, "lhs", self.term(t.lhs, env, self._next_param(t.rhs)))
+            return t
         if t.op not in _EQ_OPS:
             return self._children(t, env)
         # `a = b`: each side's expected type is the other's (`fill v .scalar = .scalar v`); a
@@ -927,6 +936,19 @@ class _Ctx:
         for f in t.fields:
             self.field_init(f, env, owner)
         return t
+
+    def _next_param(self, f: Term) -> str | None:
+        """The type head of the next explicit argument of a resolved function term (`f` or
+        `f a b`), where its signature is known."""
+        k = 0
+        if isinstance(f, App):
+            k = sum(1 for a in f.args if a.name is None)
+            f = f.fn
+        tgt = _target(f)
+        if tgt and tgt in self.c.names:
+            params = self.c.signature(tgt)[0]
+            return params[k] if k < len(params) else None
+        return None
 
     def _children(self, t: Term, env: dict[str, str | None]) -> Term:
         """Every other node: resolve each child term (binders, alternatives and field
@@ -1168,11 +1190,15 @@ class _Ctx:
             if expected not in c.names:
                 _mark(t, f"{expected}.{t.name}", "external")
                 return
+        # type unknown: a corpus constructor or function of that name when there is one (or one
+        # of a type the declaration's signature names); among several, no guess
         cands = [n for n in c.by_last.get(t.name, []) if n.rsplit(".", 1)[0] in c.decls]
         preferred = [n for n in cands if n.rsplit(".", 1)[0].rsplit(".", 1)[-1] in self.sig_heads]
         pick = preferred or cands
-        if pick:
-            _mark(t, min(pick), "corpus")
+        if len(pick) == 1:
+            _mark(t, pick[0], "corpus")
+        elif pick:
+            _mark(t, None, "unresolved")
         else:
             _mark(t, None, "external")
 

@@ -494,3 +494,26 @@ def test_a_header_is_resolved_once_for_its_signature_and_its_declaration(
     assert sorted(ours) == [("Nat", 6, 16), ("V", 7, 10), ("V", 7, 15), ("{ x := k * v.x }", 7, 20)]
     # (a field's type, `x : Int`, is parsed at 1:1 for `V.x`'s signature: members keep no header)
     assert len(parsed) == len(set(parsed)) and not [p for p in parsed if p[0] in ("Nat", "V") and p[1] == 1]
+
+
+def test_a_leading_dot_name_takes_its_type_from_defaults_and_pipes_and_is_never_guessed(
+        tmp_path: Path) -> None:
+    # `.a` names a constructor of K and of L. A field's default has the field's type, and
+    # `f <| x`, `f $ x`, `x |> f` give x the type of f's parameter. Where nothing gives the
+    # type, the name stays unresolved rather than one of the two picked; a name only one
+    # corpus type has (`.only`) is that one.
+    c = _corpus_of(tmp_path, "Dots",
+        "namespace Dots\n\ninductive K where\n  | a | b\n\ninductive L where\n  | a | only\n\n"
+        "def f (k : K) : Nat := 0\n\n"
+        "structure Cfg where\n  k : K := .a\n  l : L := .a\n\n"
+        "def p1 : Nat := f <| .a\n\ndef p2 : Nat := f $ .a\n\ndef p3 : Nat := .a |> f\n\n"
+        "def q : Nat := id .a\n\ndef r : Nat := id .only\n\nend Dots\n")
+
+    def dots(name: str) -> list[tuple[str | None, str | None]]:
+        return [(n.target, n.status) for t in c.resolved(name).trees() for n in walk(t) if isinstance(n, DotIdent)]
+
+    assert dots("Dots.Cfg") == [("Dots.K.a", "corpus"), ("Dots.L.a", "corpus")]
+    for p in ("Dots.p1", "Dots.p2", "Dots.p3"):
+        assert dots(p) == [("Dots.K.a", "corpus")], p
+    assert dots("Dots.q") == [(None, "unresolved")]
+    assert dots("Dots.r") == [("Dots.L.only", "corpus")]
