@@ -202,8 +202,10 @@ def walk(t: object) -> Iterator[BaseModel]:
 
 def uses(tree: object) -> Iterator[Use]:
     for n in walk(tree):
-        if isinstance(n, (Ident, DotIdent)):
+        if isinstance(n, Ident):
             yield Use(n.name, n.target, n.status or "unresolved", n.line, n.column)
+        elif isinstance(n, DotIdent):  # as written: `.dim`, not a name `dim`
+            yield Use("." + n.name, n.target, n.status or "unresolved", n.line, n.column)
         elif isinstance(n, Proj) and n.status is not None and not n.field.isdigit():
             yield Use("." + n.field, n.target, n.status, n.line, n.column)
 
@@ -694,6 +696,7 @@ class _Ctx:
         self._shared = data.shared
         self._memo = data.memo
         self.sig_heads = data.sig_heads
+        self._sig_types: set[str] | None = None  # what `sig_heads` resolve to (`_prefer`)
 
     # ---- globals -----------------------------------------------------------------------------
     def lookup(self, name: str) -> tuple[str | None, Status]:
@@ -1174,11 +1177,26 @@ class _Ctx:
         # type unknown: a unique corpus member of that name, else outside the corpus
         cands = [n for n in self.c.by_last.get(pj.field, []) if n in self.c.members or
                  n.rsplit(".", 1)[0] in self.c.decls]
-        preferred = [n for n in cands if n.rsplit(".", 1)[0].rsplit(".", 1)[-1] in self.sig_heads]
+        preferred = self._prefer(cands)
         if len(preferred) == 1 or len(cands) == 1:
             _mark(pj, (preferred or cands)[0], "corpus")
         else:
             _mark(pj, None, "external")
+
+    def _prefer(self, cands: list[str]) -> list[str]:
+        """Of the members `T.x` a name could mean (its type unknown), those of a type that the
+        declaration's binder types or statement name: the types those names resolve to here,
+        else any type whose last component is such a name."""
+        if len(cands) < 2:
+            return cands
+        if self._sig_types is None:
+            self._sig_types = set()
+            for w in self.sig_heads:
+                target, status = self.lookup(w)
+                if status == "corpus" and target:
+                    self._sig_types.add(target)
+        exact = [n for n in cands if n.rsplit(".", 1)[0] in self._sig_types]
+        return exact or [n for n in cands if n.rsplit(".", 1)[0].rsplit(".", 1)[-1] in self.sig_heads]
 
     def dot_ident(self, t: DotIdent, expected: str | None) -> None:
         c = self.c
@@ -1193,8 +1211,7 @@ class _Ctx:
         # type unknown: a corpus constructor or function of that name when there is one (or one
         # of a type the declaration's signature names); among several, no guess
         cands = [n for n in c.by_last.get(t.name, []) if n.rsplit(".", 1)[0] in c.decls]
-        preferred = [n for n in cands if n.rsplit(".", 1)[0].rsplit(".", 1)[-1] in self.sig_heads]
-        pick = preferred or cands
+        pick = self._prefer(cands) or cands
         if len(pick) == 1:
             _mark(t, pick[0], "corpus")
         elif pick:

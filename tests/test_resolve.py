@@ -57,7 +57,8 @@ def test_open_in_and_external_open(corpus: Corpus) -> None:
 def test_dot_notation_through_binder_types(corpus: Corpus) -> None:
     t = targets(corpus, f"{ALG}.Graph.eval")
     assert t[".eval"] == {f"{ALG}.Graph.eval"}  # g.eval, g from the pattern `.snoc g node`
-    assert t[".snoc"] == {f"{ALG}.TList.snoc"}  # ctx.snoc, ctx from `let ctx := g.eval x d`
+    # ctx.snoc (ctx from `let ctx := g.eval x d`) is TList's; the pattern `.snoc g node` Graph's
+    assert t[".snoc"] == {f"{ALG}.TList.snoc", f"{ALG}.Graph.snoc"}
     assert t[".forward"] == {f"{ALG}.Node.forward"}  # node from the constructor's binder type
     t = targets(corpus, f"{ALG}.Graph.backprop_correct")
     assert t[".jvpCtx"] == {f"{ALG}.Graph.jvpCtx"}
@@ -72,12 +73,12 @@ def test_dot_notation_through_binder_types(corpus: Corpus) -> None:
 def test_leading_dot_uses_expected_type(corpus: Corpus) -> None:
     # `fill v : (s : Shape) → Tensor α s`: pattern `.scalar` is a Shape, the result a Tensor
     t = targets(corpus, "Spec.fill")
-    assert t["scalar"] == {"Spec.Shape.scalar", "Spec.Tensor.scalar"}
+    assert t[".scalar"] == {"Spec.Shape.scalar", "Spec.Tensor.scalar"}
     body = corpus.resolved("Spec.fill").body
     alt = body.alts[0]  # type: ignore[union-attr]
     assert alt.patterns[0].target == "Spec.Shape.scalar"
     assert isinstance(alt.rhs, App) and alt.rhs.fn.target == "Spec.Tensor.scalar"  # type: ignore[union-attr]
-    assert targets(corpus, f"{ALG}.TList.zero")["nil"] == {f"{ALG}.TList.nil"}
+    assert targets(corpus, f"{ALG}.TList.zero")[".nil"] == {f"{ALG}.TList.nil"}
 
 
 def test_leading_dot_in_an_equation_uses_the_other_side(corpus: Corpus) -> None:
@@ -394,7 +395,7 @@ def test_a_shared_alternative_rhs_is_one_place(tmp_path: Path) -> None:
     assert isinstance(inner, Match) and len(inner.alts) == 2 and isinstance(body.alts[2].rhs, Match)
     uses = [(u.name, u.target, u.line) for u in c.uses_of("Shr.score")]
     assert uses.count(("some", "Option.some", 13)) == 1  # the shared rhs counted once
-    assert ("neg", "Shr.Kind.neg", 19) in uses and ("conv", "Shr.Kind.conv", 15) in uses
+    assert (".neg", "Shr.Kind.neg", 19) in uses and (".conv", "Shr.Kind.conv", 15) in uses
 
 
 def test_alternatives_binding_differently_resolve_their_own_copy(tmp_path: Path) -> None:
@@ -420,9 +421,9 @@ def test_match_patterns_take_the_type_of_the_resolved_discriminant(tmp_path: Pat
         "def len (xs : List Nat) : Nat :=\n  match xs with\n  | .nil => 0\n  | .cons _ t => 1 + len t\n\n"
         "end Pick\n")
     rate = {u.name: (u.target, u.status) for u in c.uses_of("Pick.rate")}
-    assert rate["sgd"] == ("Pick.View.sgd", "corpus") and rate["adam"] == ("Pick.View.adam", "corpus")
+    assert rate[".sgd"] == ("Pick.View.sgd", "corpus") and rate[".adam"] == ("Pick.View.adam", "corpus")
     length = {u.name: (u.target, u.status) for u in c.uses_of("Pick.len")}
-    assert length["nil"] == ("List.nil", "external") and length["cons"] == ("List.cons", "external")
+    assert length[".nil"] == ("List.nil", "external") and length[".cons"] == ("List.cons", "external")
 
 
 def _corpus_of(tmp_path: Path, package: str, text: str) -> Corpus:
@@ -517,3 +518,16 @@ def test_a_leading_dot_name_takes_its_type_from_defaults_and_pipes_and_is_never_
         assert dots(p) == [("Dots.K.a", "corpus")], p
     assert dots("Dots.q") == [(None, "unresolved")]
     assert dots("Dots.r") == [("Dots.L.only", "corpus")]
+
+
+def test_a_leading_dot_name_prefers_the_type_its_signature_names_here(tmp_path: Path) -> None:
+    # Two corpus types are called `TL`, each with a `.nil`. Where `.nil`'s type is unknown
+    # (`id .nil`), a declaration whose signature names `TL` means the `TL` that name resolves
+    # to in its own namespace; one whose signature names neither gets no guess.
+    c = _corpus_of(tmp_path, "Two",
+        "namespace A\n\ninductive TL where\n  | nil\n\ndef z (x : TL) : TL := id .nil\n\nend A\n\n"
+        "namespace B\n\ninductive TL where\n  | nil\n\ndef z (x : TL) : TL := id .nil\n\nend B\n\n"
+        "def w (n : Nat) : Nat := id .nil\n")
+    for ns in ("A", "B"):
+        assert [(u.target, u.status) for u in c.uses_of(f"{ns}.z") if u.name == ".nil"] == [(f"{ns}.TL.nil", "corpus")]
+    assert [(u.target, u.status) for u in c.uses_of("w") if u.name == ".nil"] == [(None, "unresolved")]
