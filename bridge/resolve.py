@@ -1200,7 +1200,9 @@ class _Ctx:
 
     def dot_ident(self, t: DotIdent, expected: str | None) -> None:
         c = self.c
-        if expected:
+        for _ in range(4):  # through type abbreviations (`abbrev TList := …`), a few levels deep
+            if not expected:
+                break
             full = self.struct_member(expected, t.name)
             if full:
                 _mark(t, full, "corpus")
@@ -1208,6 +1210,7 @@ class _Ctx:
             if expected not in c.names:
                 _mark(t, f"{expected}.{t.name}", "external")
                 return
+            expected = self.unfold_type(expected)
         # type unknown: a corpus constructor or function of that name when there is one (or one
         # of a type the declaration's signature names); among several, no guess
         cands = [n for n in c.by_last.get(t.name, []) if n.rsplit(".", 1)[0] in c.decls]

@@ -531,3 +531,12 @@ def test_a_leading_dot_name_prefers_the_type_its_signature_names_here(tmp_path: 
     for ns in ("A", "B"):
         assert [(u.target, u.status) for u in c.uses_of(f"{ns}.z") if u.name == ".nil"] == [(f"{ns}.TL.nil", "corpus")]
     assert [(u.target, u.status) for u in c.uses_of("w") if u.name == ".nil"] == [(None, "unresolved")]
+
+
+def test_a_leading_dot_name_looks_through_type_abbreviations(tmp_path: Path) -> None:
+    # `abbrev Ctx := TL`: a `.nil` expected to be a Ctx is TL's, not the other `.nil` (of EL)
+    # that the signature's words would otherwise prefer
+    c = _corpus_of(tmp_path, "Abb",
+        "namespace Abb\n\ninductive TL where\n  | nil\n\ninductive EL where\n  | nil\n\n"
+        "abbrev Ctx := TL\n\ndef z (x : Ctx) (y : EL) : Nat :=\n  match x with\n  | .nil => 0\n\nend Abb\n")
+    assert [(u.target, u.status) for u in c.uses_of("Abb.z") if u.name == ".nil"] == [("Abb.TL.nil", "corpus")]
