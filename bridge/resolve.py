@@ -1174,19 +1174,21 @@ class _Ctx:
                 _mark(pj, f"{typ}.{pj.field}", "external")
                 return
             typ = self.unfold_type(typ)
-        # type unknown: a unique corpus member of that name, else outside the corpus
+        # type unknown: a unique corpus member of that name; none: outside the corpus
         cands = [n for n in self.c.by_last.get(pj.field, []) if n in self.c.members or
                  n.rsplit(".", 1)[0] in self.c.decls]
-        preferred = self._prefer(cands)
+        preferred = self._prefer(cands, pj.field)
         if len(preferred) == 1 or len(cands) == 1:
             _mark(pj, (preferred or cands)[0], "corpus")
+        elif cands:  # several corpus types have it: no guess (nor a claim it is from outside)
+            _mark(pj, None, "unresolved")
         else:
             _mark(pj, None, "external")
 
-    def _prefer(self, cands: list[str]) -> list[str]:
-        """Of the members `T.x` a name could mean (its type unknown), those of a type that the
-        declaration's binder types or statement name: the types those names resolve to here,
-        else any type whose last component is such a name."""
+    def _prefer(self, cands: list[str], name: str) -> list[str]:
+        """Of the members `T.name` a name could mean (its type unknown), those of a type that
+        the declaration's binder types or statement name (as the names resolve here, parents
+        through `extends` included), else of any type whose last component is such a name."""
         if len(cands) < 2:
             return cands
         if self._sig_types is None:
@@ -1195,7 +1197,8 @@ class _Ctx:
                 target, status = self.lookup(w)
                 if status == "corpus" and target:
                     self._sig_types.add(target)
-        exact = [n for n in cands if n.rsplit(".", 1)[0] in self._sig_types]
+        members = {self.struct_member(t, name) for t in self._sig_types}
+        exact = [n for n in cands if n in members]
         return exact or [n for n in cands if n.rsplit(".", 1)[0].rsplit(".", 1)[-1] in self.sig_heads]
 
     def dot_ident(self, t: DotIdent, expected: str | None) -> None:
@@ -1214,7 +1217,7 @@ class _Ctx:
         # type unknown: a corpus constructor or function of that name when there is one (or one
         # of a type the declaration's signature names); among several, no guess
         cands = [n for n in c.by_last.get(t.name, []) if n.rsplit(".", 1)[0] in c.decls]
-        pick = self._prefer(cands) or cands
+        pick = self._prefer(cands, t.name) or cands
         if len(pick) == 1:
             _mark(t, pick[0], "corpus")
         elif pick:

@@ -540,3 +540,17 @@ def test_a_leading_dot_name_looks_through_type_abbreviations(tmp_path: Path) -> 
         "namespace Abb\n\ninductive TL where\n  | nil\n\ninductive EL where\n  | nil\n\n"
         "abbrev Ctx := TL\n\ndef z (x : Ctx) (y : EL) : Nat :=\n  match x with\n  | .nil => 0\n\nend Abb\n")
     assert [(u.target, u.status) for u in c.uses_of("Abb.z") if u.name == ".nil"] == [("Abb.TL.nil", "corpus")]
+
+
+def test_field_notation_of_unknown_type_prefers_the_signatures_types_and_their_parents(
+        tmp_path: Path) -> None:
+    # `(id q).v`: the value's type is unknown. Two corpus structures called P have a field v;
+    # the signature names this namespace's Q, which extends this namespace's P. Without such a
+    # hint the field is unresolved: neither P.v picked, nor claimed to be from outside.
+    c = _corpus_of(tmp_path, "Fld",
+        "namespace A\n\nstructure P where\n  v : Nat\n\nstructure Q extends P where\n  w : Nat\n\n"
+        "def get (q : Q) : Nat := (id q).v\n\nend A\n\n"
+        "namespace B\n\nstructure P where\n  v : Nat\n\nend B\n\n"
+        "def other (n : Nat) : Nat := (id n).v\n")
+    assert [(u.target, u.status) for u in c.uses_of("A.get") if u.name == ".v"] == [("A.P.v", "corpus")]
+    assert [(u.target, u.status) for u in c.uses_of("other") if u.name == ".v"] == [(None, "unresolved")]
