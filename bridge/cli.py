@@ -156,18 +156,38 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--model", choices=("module", "index"), default="module")
     s.set_defaults(func=_cmd_schema)
 
+    names = (
+        "NAME is a fully qualified name or any unique suffix of one (SGD.step for "
+        "Proofs.Autograd.Algebra.SGD.step); an ambiguous or unknown NAME lists the candidates "
+        "and exits 1.\n\n"
+        "Every identifier of the statement and body is resolved: to a corpus declaration, to an "
+        "external one (declared outside the exports: Lean core, Mathlib, files not exported), or "
+        "'unresolved'. A name found through a type (x.f, .ctor) whose type is not known and which "
+        "several corpus types declare is unresolved, never guessed."
+    )
     sh = sub.add_parser("show", help="one declaration: binders, statement, docs, links, constants it uses",
-                        description="Show a declaration. NAME may be a unique suffix (SGD.step).")
+                        description="Show a declaration: kind, module and line, binders, statement, "
+                                    "docstring, doc and source links, and the constants it uses.\n\n" + names,
+                        epilog="examples:\n  torchlean-bridge show SGD.step\n"
+                               "  torchlean-bridge show Graph.seedScalarLoss --exports my_exports",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
     sh.add_argument("name", metavar="NAME")
     sh.add_argument("--exports", default="lean_exports", metavar="DIR", help="export folder (default: lean_exports)")
     sh.set_defaults(func=_cmd_show)
 
     dp = sub.add_parser("deps", help="transitive dependencies of a declaration inside the corpus",
-                        description="Corpus declarations NAME depends on (transitively); externals at the edge.")
+                        description="The corpus declarations NAME depends on, transitively, printed with "
+                                    "their fully qualified names; the external and unresolved names they "
+                                    "use are listed at the edge.\n\n" + names,
+                        epilog="examples:\n  torchlean-bridge deps Graph.seedScalarLoss\n"
+                               "  torchlean-bridge deps SGD.step --depth 1\n"
+                               "  torchlean-bridge deps SGD.step --format dot | dot -Tsvg > sgd.svg",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
     dp.add_argument("name", metavar="NAME")
     dp.add_argument("--exports", default="lean_exports", metavar="DIR", help="export folder (default: lean_exports)")
     dp.add_argument("--depth", type=int, default=None, metavar="N", help="follow at most N levels (default: all)")
-    dp.add_argument("--format", choices=("text", "json", "dot"), default="text")
+    dp.add_argument("--format", choices=("text", "json", "dot"), default="text",
+                    help="text (default), json (for programs) or dot (Graphviz)")
     dp.set_defaults(func=_cmd_deps)
 
     g = sub.add_parser(
