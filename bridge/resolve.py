@@ -50,6 +50,7 @@ from bridge.lean.terms import (
     Alternatives,
     AnonCtor,
     App,
+    Arg,
     Arrow,
     Ascription,
     BinOp,
@@ -571,6 +572,32 @@ class Corpus:
         self._sig_cache[full_name] = (params, result)
         return params, result
 
+    def param_names(self, full_name: str) -> list[str]:
+        """Names of the explicit binders of a corpus constant: the first entries of its
+        `signature`'s parameters, in order (what a named argument `(s := x)` can name)."""
+        info = self.member_info.get(full_name)
+        if info is not None:
+            binders = getattr(info, "binders", None) or []
+        elif full_name in self.decls:
+            binders = self.decls[full_name][0].binders
+        else:
+            return []
+        return [n for b in binders if b.info == "explicit" and not b.from_variable for n in b.names]
+
+    def params_for(self, full_name: str, args: list[Arg]) -> tuple[list[str | None], dict[str, str | None]]:
+        """The type heads of the parameters that `args`' unnamed arguments fill, in order, and of
+        those its named arguments name: a named argument naming an explicit binder
+        (`f (s := x) .a`) takes that one out of the positional ones."""
+        params = self.signature(full_name)[0]
+        given = {a.name for a in args if a.name is not None}
+        if not given:
+            return params, {}
+        names = self.param_names(full_name)
+        if not given.intersection(names):
+            return params, {}
+        by_name = {n: params[k] for k, n in enumerate(names) if n in given and k < len(params)}
+        return [p for k, p in enumerate(params) if k >= len(names) or names[k] not in given], by_name
+
     @staticmethod
     def _signature_of(ctx: _Ctx, h: _Header) -> tuple[list[str | None], str | None]:
         params: list[str | None] = []
@@ -832,16 +859,18 @@ class _Ctx:
 
     def _app(self, t: App, env: dict[str, str | None], expected: str | None) -> Term:
         params: list[str | None] = []
+        by_name: dict[str, str | None] = {}
         _put(t, "fn", self.term(t.fn, env, expected))
         tgt = _target(t.fn)
         if tgt and tgt in self.c.names:
-            params = self.c.signature(tgt)[0]
+            params, by_name = self.c.params_for(tgt, t.args)
         k = 0
         for a in t.args:
-            exp = None
             if a.name is None:
                 exp = params[k] if k < len(params) else None
                 k += 1
+            else:
+                exp = by_name.get(a.name)
             _put(a, "value", self.term(a.value, env, exp))
         return t
 
@@ -929,6 +958,22 @@ class _Ctx:
             _put(t, "rhs", self.term(rhs, env, self.result_head(t.lhs, env)))
         return t
 
+    def _list(self, t: ListLit, env: dict[str, str | None], expected: str | None) -> Term:
+        # the items share one type: `[OpKind.abs, .sqrt]`'s `.sqrt` is an OpKind. Items headed by
+        # a leading-dot name are resolved last, knowing the type of the others.
+        dotted = [isinstance(x, DotIdent) or (isinstance(x, App) and isinstance(x.fn, DotIdent)) for x in t.items]
+        items: list[Term] = list(t.items)
+        head = None
+        for k, x in enumerate(items):
+            if not dotted[k]:
+                items[k] = self.term(x, env)
+                head = head or self.result_head(items[k], env)
+        for k, x in enumerate(items):
+            if dotted[k]:
+                items[k] = self.term(x, env, head)
+        _put(t, "items", items)
+        return t
+
     def _struct_inst(self, t: StructInst, env: dict[str, str | None], expected: str | None) -> Term:
         if t.base is not None:
             _put(t, "base", self.term(t.base, env))
@@ -943,13 +988,11 @@ class _Ctx:
     def _next_param(self, f: Term) -> str | None:
         """The type head of the next explicit argument of a resolved function term (`f` or
         `f a b`), where its signature is known."""
-        k = 0
-        if isinstance(f, App):
-            k = sum(1 for a in f.args if a.name is None)
-            f = f.fn
-        tgt = _target(f)
+        args: list[Arg] = f.args if isinstance(f, App) else []
+        k = sum(1 for a in args if a.name is None)
+        tgt = _target(f.fn if isinstance(f, App) else f)
         if tgt and tgt in self.c.names:
-            params = self.c.signature(tgt)[0]
+            params = self.c.params_for(tgt, args)[0]
             return params[k] if k < len(params) else None
         return None
 
@@ -1177,7 +1220,7 @@ class _Ctx:
         # type unknown: a unique corpus member of that name; none: outside the corpus
         cands = [n for n in self.c.by_last.get(pj.field, []) if n in self.c.members or
                  n.rsplit(".", 1)[0] in self.c.decls]
-        preferred = self._prefer(cands, pj.field)
+        preferred = self._prefer(cands, pj.field, True)
         if len(preferred) == 1 or len(cands) == 1:
             _mark(pj, (preferred or cands)[0], "corpus")
         elif cands:  # several corpus types have it: no guess (nor a claim it is from outside)
@@ -1185,10 +1228,11 @@ class _Ctx:
         else:
             _mark(pj, None, "external")
 
-    def _prefer(self, cands: list[str], name: str) -> list[str]:
+    def _prefer(self, cands: list[str], name: str, parents: bool) -> list[str]:
         """Of the members `T.name` a name could mean (its type unknown), those of a type that
-        the declaration's binder types or statement name (as the names resolve here, parents
-        through `extends` included), else of any type whose last component is such a name."""
+        the declaration's binder types or statement name (as the names resolve here; with
+        `parents`, through `extends` too, as field notation does), else of any type whose last
+        component is such a name."""
         if len(cands) < 2:
             return cands
         if self._sig_types is None:
@@ -1197,7 +1241,10 @@ class _Ctx:
                 target, status = self.lookup(w)
                 if status == "corpus" and target:
                     self._sig_types.add(target)
-        members = {self.struct_member(t, name) for t in self._sig_types}
+        if parents:
+            members = {self.struct_member(t, name) for t in self._sig_types}
+        else:  # `.name` is a constant of its type's own namespace
+            members = {f"{t}.{name}" for t in self._sig_types}
         exact = [n for n in cands if n in members]
         return exact or [n for n in cands if n.rsplit(".", 1)[0].rsplit(".", 1)[-1] in self.sig_heads]
 
@@ -1217,7 +1264,7 @@ class _Ctx:
         # type unknown: a corpus constructor or function of that name when there is one (or one
         # of a type the declaration's signature names); among several, no guess
         cands = [n for n in c.by_last.get(t.name, []) if n.rsplit(".", 1)[0] in c.decls]
-        pick = self._prefer(cands, t.name) or cands
+        pick = self._prefer(cands, t.name, False) or cands
         if len(pick) == 1:
             _mark(t, pick[0], "corpus")
         elif pick:
@@ -1247,6 +1294,7 @@ _TERM_BY_CLASS: dict[type, Callable[..., Term]] = {
     Ident: _Ctx._ident, DotIdent: _Ctx._dot_ident, App: _Ctx._app, Lambda: _Ctx._binding,
     Quant: _Ctx._binding, Let: _Ctx._let, If: _Ctx._if, Match: _Ctx._match, FunMatch: _Ctx._fun_match,
     Alternatives: _Ctx._alternatives, Proj: _Ctx._proj, BinOp: _Ctx._binop, StructInst: _Ctx._struct_inst,
+    ListLit: _Ctx._list,
 }
 
 

@@ -554,3 +554,27 @@ def test_field_notation_of_unknown_type_prefers_the_signatures_types_and_their_p
         "def other (n : Nat) : Nat := (id n).v\n")
     assert [(u.target, u.status) for u in c.uses_of("A.get") if u.name == ".v"] == [("A.P.v", "corpus")]
     assert [(u.target, u.status) for u in c.uses_of("other") if u.name == ".v"] == [(None, "unresolved")]
+
+
+def test_a_named_argument_takes_its_parameter_out_of_the_positional_ones(tmp_path: Path) -> None:
+    # `act (s := .b) .a`: s is act's first explicit parameter, given by name: `.b` is an L (its
+    # type), and `.a` fills the second one (a K), not the first (an L); the same through `<|`
+    c = _corpus_of(tmp_path, "Nam",
+        "namespace Nam\n\ninductive K where\n  | a | b\n\ninductive L where\n  | a | b\n\n"
+        "def act (s : L) (k : K) : Nat := 0\n\n"
+        "def p : Nat := act (s := .b) .a\n\ndef q : Nat := act (s := .b) <| .a\n\nend Nam\n")
+    for name in ("Nam.p", "Nam.q"):
+        assert [(u.target, u.status) for u in c.uses_of(name) if u.name.startswith(".")] == [
+            ("Nam.L.b", "corpus"), ("Nam.K.a", "corpus")], name
+
+
+def test_list_items_share_their_type_and_leading_dots_do_not_look_through_parents(tmp_path: Path) -> None:
+    # `[K.a, .b]`: `.b` is a K like its neighbour (L has a `.b` too). And a `.b` of unknown type
+    # does not become a constructor of a parent of a class the signature names (`[C α]`, C
+    # extends L): a leading-dot name is a constant of its type's own namespace.
+    c = _corpus_of(tmp_path, "Lst",
+        "namespace Lst\n\ninductive K where\n  | a | b\n\ninductive L where\n  | a | b\n\n"
+        "class C (α : Type) extends L where\n  x : Nat\n\n"
+        "def ks : Nat := List.length [K.a, .b]\n\ndef u (α : Type) [C α] : Nat := id .b\n\nend Lst\n")
+    assert [(u.target, u.status) for u in c.uses_of("Lst.ks") if u.name == ".b"] == [("Lst.K.b", "corpus")]
+    assert [(u.target, u.status) for u in c.uses_of("Lst.u") if u.name == ".b"] == [(None, "unresolved")]
