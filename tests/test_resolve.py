@@ -426,6 +426,11 @@ def test_match_patterns_take_the_type_of_the_resolved_discriminant(tmp_path: Pat
     assert length[".nil"] == ("List.nil", "external") and length[".cons"] == ("List.cons", "external")
 
 
+def _meant(c: Corpus, decl: str, written: str) -> list[tuple[str | None, str]]:
+    """What each use of `written` (`.nil`, `x`) in `decl` was resolved to, in source order."""
+    return [(u.target, u.status) for u in c.uses_of(decl) if u.name == written]
+
+
 def _corpus_of(tmp_path: Path, package: str, text: str) -> Corpus:
     """The corpus of one Lean file of ours, `package/Basic.lean`, extracted with its source."""
     from bridge.extract import ExtractOptions, extract
@@ -529,8 +534,8 @@ def test_a_leading_dot_name_prefers_the_type_its_signature_names_here(tmp_path: 
         "namespace B\n\ninductive TL where\n  | nil\n\ndef z (x : TL) : TL := id .nil\n\nend B\n\n"
         "def w (n : Nat) : Nat := id .nil\n")
     for ns in ("A", "B"):
-        assert [(u.target, u.status) for u in c.uses_of(f"{ns}.z") if u.name == ".nil"] == [(f"{ns}.TL.nil", "corpus")]
-    assert [(u.target, u.status) for u in c.uses_of("w") if u.name == ".nil"] == [(None, "unresolved")]
+        assert _meant(c, f"{ns}.z", ".nil") == [(f"{ns}.TL.nil", "corpus")]
+    assert _meant(c, "w", ".nil") == [(None, "unresolved")]
 
 
 def test_a_leading_dot_name_looks_through_type_abbreviations(tmp_path: Path) -> None:
@@ -539,7 +544,7 @@ def test_a_leading_dot_name_looks_through_type_abbreviations(tmp_path: Path) -> 
     c = _corpus_of(tmp_path, "Abb",
         "namespace Abb\n\ninductive TL where\n  | nil\n\ninductive EL where\n  | nil\n\n"
         "abbrev Ctx := TL\n\ndef z (x : Ctx) (y : EL) : Nat :=\n  match x with\n  | .nil => 0\n\nend Abb\n")
-    assert [(u.target, u.status) for u in c.uses_of("Abb.z") if u.name == ".nil"] == [("Abb.TL.nil", "corpus")]
+    assert _meant(c, "Abb.z", ".nil") == [("Abb.TL.nil", "corpus")]
 
 
 def test_field_notation_of_unknown_type_prefers_the_signatures_types_and_their_parents(
@@ -552,8 +557,8 @@ def test_field_notation_of_unknown_type_prefers_the_signatures_types_and_their_p
         "def get (q : Q) : Nat := (id q).v\n\nend A\n\n"
         "namespace B\n\nstructure P where\n  v : Nat\n\nend B\n\n"
         "def other (n : Nat) : Nat := (id n).v\n")
-    assert [(u.target, u.status) for u in c.uses_of("A.get") if u.name == ".v"] == [("A.P.v", "corpus")]
-    assert [(u.target, u.status) for u in c.uses_of("other") if u.name == ".v"] == [(None, "unresolved")]
+    assert _meant(c, "A.get", ".v") == [("A.P.v", "corpus")]
+    assert _meant(c, "other", ".v") == [(None, "unresolved")]
 
 
 def test_a_named_argument_takes_its_parameter_out_of_the_positional_ones(tmp_path: Path) -> None:
@@ -576,5 +581,5 @@ def test_list_items_share_their_type_and_leading_dots_do_not_look_through_parent
         "namespace Lst\n\ninductive K where\n  | a | b\n\ninductive L where\n  | a | b\n\n"
         "class C (α : Type) extends L where\n  x : Nat\n\n"
         "def ks : Nat := List.length [K.a, .b]\n\ndef u (α : Type) [C α] : Nat := id .b\n\nend Lst\n")
-    assert [(u.target, u.status) for u in c.uses_of("Lst.ks") if u.name == ".b"] == [("Lst.K.b", "corpus")]
-    assert [(u.target, u.status) for u in c.uses_of("Lst.u") if u.name == ".b"] == [(None, "unresolved")]
+    assert _meant(c, "Lst.ks", ".b") == [("Lst.K.b", "corpus")]
+    assert _meant(c, "Lst.u", ".b") == [(None, "unresolved")]
