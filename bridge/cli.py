@@ -74,14 +74,17 @@ def _cmd_deps(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from bridge.exports import ExportError
+    from bridge.exports import ExportError, read_index, spanless_note
     from bridge.generate import generate
 
     try:
         res = generate(Path(args.exports), Path(args.out), check=args.check)
+        note = spanless_note([read_index(Path(args.exports)).schema_version], Path(args.exports))
     except ExportError as exc:
         print(f"torchlean-bridge generate: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if note:
+        print(note, file=sys.stderr)
     if args.check:
         problems = [f"stale: {n}" for n in res.stale] + [f"missing: {n}" for n in res.missing] + \
             [f"extra: {n}" for n in res.extra]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TypeVar
 
@@ -28,11 +29,32 @@ def _read(path: Path) -> bytes:
         raise ExportError(f"{path}: cannot read export: {exc}") from None
 
 
+def readable_version(found: object) -> bool:
+    """An export of this schema version can be read: the same major version, and a minor one
+    no newer than ours (a minor version only adds fields, with defaults)."""
+    if not isinstance(found, str):
+        return False
+    major, _, minor = found.partition(".")
+    ours_major, _, ours_minor = SCHEMA_VERSION.partition(".")
+    return major == ours_major and minor.isdigit() and int(minor) <= int(ours_minor)
+
+
+def spanless_note(versions: Iterable[str], where: Path) -> str | None:
+    """A one-line note when some exports are of a schema before 1.1, whose text fields carry
+    no source spans: their terms are still read and resolved, at approximate positions."""
+    old = sorted({v for v in versions if v != SCHEMA_VERSION})
+    if not old:
+        return None
+    return (f"note: {where}: exports of schema {', '.join(old)} carry no source spans; term positions "
+            "fall back to each declaration's name (re-run `torchlean-bridge extract` for exact ones)")
+
+
 def _check_version(found: object, path: Path) -> None:
-    if found != SCHEMA_VERSION:
+    if not readable_version(found):
         raise ExportError(
             f"{path}: export schema version {found!r}, but this torchlean-bridge reads schema "
-            f"version {SCHEMA_VERSION!r}; re-run `torchlean-bridge extract` with this version"
+            f"version {SCHEMA_VERSION!r} (and older {SCHEMA_VERSION.partition('.')[0]}.x); "
+            "re-run `torchlean-bridge extract` with this version"
         )
 
 

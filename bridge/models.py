@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: `*_at` spans of the text fields (exact positions for the term parser)
 
 BinderInfo = Literal["explicit", "implicit", "strict_implicit", "instance"]
 DeclKind = Literal[
@@ -33,6 +33,13 @@ DeclKind = Literal[
 ]
 ValueForm = Literal["none", "term", "alternatives", "where"]
 Severity = Literal["error", "warning"]
+# Where a text field is written in its file: (line, column, start_byte, end_byte) of the
+# verbatim source slice (line and column of its first character, 1-based; bytes 0-based, end
+# exclusive). The text fields themselves have their whitespace collapsed; layout matters to
+# Lean's terms (`let x := v` then the body on the next line), so the term parser reads the
+# slice, and places every node exactly.
+Span = tuple[int, int, int, int]
+_SPAN = "(line, column, start_byte, end_byte) of the text's verbatim slice in the file."
 
 
 class _Model(BaseModel):
@@ -59,6 +66,8 @@ class Binder(_Model):
     default: str | None = Field(default=None, description="`:= v` default value, as text.")
     auto_param: str | None = Field(default=None, description="`:= by tac` auto-param tactic, as text.")
     from_variable: bool = Field(default=False, description="Taken from a section `variable`.")
+    type_at: Span | None = Field(default=None, description=_SPAN)
+    default_at: Span | None = Field(default=None, description=_SPAN)
 
 
 class Hashes(_Model):
@@ -79,6 +88,8 @@ class StructField(_Model):
     default: str | None = None
     docstring: str | None = None
     name_line: int
+    type_at: Span | None = Field(default=None, description=_SPAN)
+    default_at: Span | None = Field(default=None, description=_SPAN)
 
 
 class Constructor(_Model):
@@ -90,6 +101,7 @@ class Constructor(_Model):
     type: str | None = None
     docstring: str | None = None
     name_line: int
+    type_at: Span | None = Field(default=None, description=_SPAN)
 
 
 class OpenDirective(_Model):
@@ -135,6 +147,8 @@ class Declaration(_Model):
     doc_url: str = ""
     source_url: str = ""
     hashes: Hashes
+    type_at: Span | None = Field(default=None, description=_SPAN)
+    value_at: Span | None = Field(default=None, description=_SPAN)
 
 
 class Diagnostic(_Model):

@@ -33,17 +33,14 @@ from __future__ import annotations
 import gc
 import re
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from itertools import count
-from operator import itemgetter
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from bridge.exports import load_exports
 from bridge.gcpause import gc_paused
-from bridge.lean.lexer import DOC_COMMENT, Token, tokenize
 from bridge.lean.term_nodes import Status
 from bridge.lean.terms import (
     CHILD_FIELDS,
@@ -73,7 +70,7 @@ from bridge.lean.terms import (
     copy_tree,
     parse_term,
 )
-from bridge.models import Declaration, ModuleExport, OpenDirective, Scope
+from bridge.models import Declaration, ModuleExport, OpenDirective, Scope, Span
 
 # Root namespaces of Lean core, Std, Batteries and Mathlib that a corpus may extend.
 EXTERNAL_ROOTS = frozenset({
@@ -156,7 +153,6 @@ class _Header:
     binders: list[ResolvedBinder]
     statement: Term | None
     env: dict[str, str | None]  # the binders' names and type heads
-    locate: Callable[..., _Located]  # where the body is looked for next
 
 
 @dataclass
@@ -211,10 +207,7 @@ def uses(tree: object) -> Iterator[Use]:
             yield Use("." + n.field, n.target, n.status, n.line, n.column)
 
 
-# What `Corpus._locator` finds for a text field: (its source slice, line, column, the slice's
-# tokens with offsets into the declaration's text or None, where the slice starts there); the
-# arguments of `parse_term`.
-_Located = tuple[str, int, int, "list[Token] | None", int]
+_Located = tuple[str, int, int]  # `Corpus._at`: a text to parse, the line and column it starts at
 
 
 class Corpus:
@@ -265,7 +258,6 @@ class Corpus:
         self._cache: dict[str, ResolvedDecl] = {}
         self._sig_cache: dict[str, tuple[list[str | None], str | None]] = {}
         self._sources: dict[str, bytes | None] = {}
-        self._token_texts: dict[str, list[str]] = {}  # exported text -> its token texts (locate)
         self._ctx_data: dict[int, _CtxData] = {}  # id(declaration) -> what its context is made of
         self._prefix_lists: dict[tuple[str, str], list[str]] = {}  # (own namespace, scope's) -> prefixes
         self._scope_opens: dict[tuple[int, int], list[tuple[str, OpenDirective]]] = {}  # (id(module), scope)
@@ -404,114 +396,61 @@ class Corpus:
             h = self._header_of(d, m)
             if own:
                 self._sig_cache[d.name] = self._signature_of(ctx, h)
-        binders, statement, env, locate = h.binders, h.statement, h.env, h.locate
+        binders, statement, env = h.binders, h.statement, h.env
         body = None
         members: dict[str, Term] = {}
+        at = self._at
         if d.value is not None and d.value_form in ("term", "alternatives"):
-            raw = parse_term(*locate(d.value, True))
+            raw = parse_term(*at(m, d.value, d.value_at, d.name_line, d.name_column))
             body = ctx.body(raw, env, statement)
         fenv = dict(env)  # later fields may mention earlier ones
         for f in d.fields:
             if f.type is not None:
-                members[f.full_name] = ctx.term(parse_term(f.type, f.name_line, 1), dict(fenv))
+                members[f.full_name] = ctx.term(parse_term(*at(m, f.type, f.type_at, f.name_line, 1)), dict(fenv))
             if f.default is not None:  # of the field's type (`device : Device := .cpu`)
-                members[f.full_name + ":default"] = ctx.term(parse_term(f.default, f.name_line, 1), dict(fenv),
-                                                             ctx.type_head(members.get(f.full_name)))
+                members[f.full_name + ":default"] = ctx.term(parse_term(*at(m, f.default, f.default_at, f.name_line, 1)),
+                                                             dict(fenv), ctx.type_head(members.get(f.full_name)))
             fenv[f.name] = None
         for c in d.constructors:
             cenv = dict(env)
             for b in c.binders:
                 if b.type is not None:
-                    t = ctx.term(parse_term(b.type, c.name_line, 1), cenv)
+                    t = ctx.term(parse_term(*at(m, b.type, b.type_at, c.name_line, 1)), cenv)
                     members[f"{c.full_name}:{','.join(b.names) or 'inst'}"] = t
                     for n in b.names:
                         cenv[n] = ctx.type_head(t)
             if c.type is not None:
-                members[c.full_name] = ctx.term(parse_term(c.type, c.name_line, 1), cenv)
+                members[c.full_name] = ctx.term(parse_term(*at(m, c.type, c.type_at, c.name_line, 1)), cenv)
         return ResolvedDecl(d.name, d.kind, binders, statement, body, members)
 
     def _header_of(self, d: Declaration, m: ModuleExport) -> _Header:
         """Resolve the binder types, then the statement (the binders in scope)."""
         ctx = self.context(d, m)
-        locate = self._locator(d, m)
+        at, line, column = self._at, d.name_line, d.name_column
         env: dict[str, str | None] = {}
         binders: list[ResolvedBinder] = []
         for b in d.binders:
             ty = None
             if b.type is not None:
-                ty = ctx.term(parse_term(*locate(b.type)), env)
+                ty = ctx.term(parse_term(*at(m, b.type, b.type_at, line, column)), env)
             head = ctx.type_head(ty) if ty is not None else None
             for n in b.names:
                 env[n] = head
             binders.append(ResolvedBinder(list(b.names), b.info, ty, b.from_variable))
         statement = None
         if d.type is not None:
-            statement = ctx.term(parse_term(*locate(d.type)), dict(env))
-        return _Header(binders, statement, env, locate)
+            statement = ctx.term(parse_term(*at(m, d.type, d.type_at, line, column)), dict(env))
+        return _Header(binders, statement, env)
 
-    def _locator(self, d: Declaration, m: ModuleExport) -> Callable[..., _Located]:
-        """Where a text field of the declaration sits in its source file, when the file is at
-        hand and unchanged: (the source slice, its line, its column, its tokens). The export
-        collapses the whitespace of statements and binder types, and layout matters to Lean
-        (`let x := v` then the body on the next line), so the original slice is what gets
-        parsed; the slice's tokens come from the declaration's, lexed once. Without the source:
-        the text as exported, at the declaration's name (and no tokens)."""
-        data = self._source(m)
-        fallback = (d.name_line, d.name_column, None, 0)
-        if data is None:
-            return lambda text, verbatim=False: (text, *fallback)
-        seg = data[d.range.start_byte : d.range.end_byte].decode("utf-8", "replace")
-        seg_toks = tokenize(seg)[0]
-        kinds = list(map(itemgetter(0), seg_toks))
-        lead = 0  # doc comments are skipped; they lead a declaration, so in C where they do
-        while lead < len(kinds) and kinds[lead] == DOC_COMMENT:
-            lead += 1
-        keep: Sequence[int] = range(lead, len(seg_toks))
-        if DOC_COMMENT in kinds[lead:]:
-            keep = [i for i in keep if kinds[i] != DOC_COMMENT]
-        kept = seg_toks[lead:] if isinstance(keep, range) else [seg_toks[i] for i in keep]
-        texts = list(map(itemgetter(1), kept))
-        # filtered token index by start / end offset: a body (exported as written) is found
-        # verbatim, without being tokenized itself. Binder types and statements are exported
-        # with their whitespace collapsed: a verbatim hit could skip an earlier occurrence
-        # written across lines, so those are matched token by token.
-        token_texts = self._token_texts  # not `self`: a kept header holds this closure (no cycle)
-        by_start = dict(zip(map(itemgetter(2), kept), count()))
-        by_end = dict(zip(map(itemgetter(3), kept), count()))
-        cursor = [0]
-
-        def locate(text: str, verbatim: bool = False) -> _Located:
-            c = cursor[0]
-            k = n = -1
-            if verbatim and c < len(keep):
-                p = seg.find(text, seg_toks[keep[c]][2])
-                if p >= 0 and p in by_start and p + len(text) in by_end:
-                    k = by_start[p]
-                    n = by_end[p + len(text)] - k + 1
-            if k < 0:
-                want = token_texts.get(text)
-                if want is None:  # binder types and statements repeat: tokenize each text once
-                    if len(token_texts) >= 1 << 16:
-                        token_texts.clear()
-                    want = token_texts[text] = [t[1] for t in tokenize(text)[0] if t[0] != DOC_COMMENT]
-                if not want:
-                    return text, *fallback
-                k = _find_seq(texts, want, c)
-                if k < 0:
-                    k = _find_seq(texts, want, 0)
-                    if k < 0:
-                        return text, *fallback
-                n = len(want)
-            cursor[0] = k + n
-            first, last = keep[k], keep[k + n - 1]
-            a, b = seg_toks[first][2], seg_toks[last][3]
-            toks = seg_toks[first : last + 1]  # the slice's own tokens, offsets into `seg`
-            before = seg[:a]
-            nl = before.count("\n")
-            if nl == 0:
-                return seg[a:b], d.range.start_line, d.range.start_column + len(before), toks, a
-            return seg[a:b], d.range.start_line + nl, len(before) - before.rfind("\n"), toks, a
-        return locate
+    def _at(self, m: ModuleExport, text: str, at: Span | None, line: int, column: int) -> _Located:
+        """What to parse for a text field, and where: its verbatim slice of the source (layout
+        kept, every node placed exactly) when the file is at hand and unchanged; else the text
+        as exported, at `line`/`column` (the declaration's or the member's name)."""
+        if at is not None:
+            data = self._source(m)
+            if data is not None:
+                return data[at[2] : at[3]].decode("utf-8"), at[0], at[1]
+        return text, line, column
 
     def _source(self, m: ModuleExport) -> bytes | None:
         """The module's source file as bytes (the export's ranges are byte offsets), when it is
@@ -656,19 +595,6 @@ class Corpus:
         for name in frontier:
             g.corpus.setdefault(name, [])
         return g
-
-
-def _find_seq(hay: list[str], needle: list[str], start: int) -> int:
-    first, n = needle[0], len(needle)
-    k = start
-    while True:
-        try:
-            k = hay.index(first, k)
-        except ValueError:
-            return -1
-        if hay[k : k + n] == needle:
-            return k
-        k += 1
 
 
 def _sha256(data: bytes) -> str:

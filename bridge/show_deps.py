@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from bridge.exports import ExportError
+from bridge.exports import ExportError, spanless_note
 from bridge.resolve import Corpus, DepGraph
 
 EXIT_OK, EXIT_FAIL = 0, 1
@@ -23,6 +23,9 @@ def _lookup(cmd: str, exports: Path, name: str) -> tuple[Corpus, str] | int:
         corpus = Corpus.load(exports)
     except ExportError as exc:
         return _err(cmd, str(exc))
+    note = spanless_note((m.schema_version for m in corpus.modules), exports)
+    if note:
+        print(note, file=sys.stderr)
     found = corpus.find(name)
     if len(found) == 1:
         return corpus, found[0]

@@ -215,6 +215,18 @@ def test_schema_command_and_version_mismatch(capsys: pytest.CaptureFixture[str],
         read_module_export(p)
     msg = str(exc.value)
     assert "'0.9'" in msg and f"'{SCHEMA_VERSION}'" in msg and "\n" not in msg
+    # an older minor version (fewer fields, all with defaults) is read; a newer one is not
+    major, minor = map(int, SCHEMA_VERSION.split("."))
+    old = {k: v for k, v in data.items()}
+    old["schema_version"] = "1.0"
+    old["declarations"] = [{k: v for k, v in d.items() if not k.endswith("_at")} for d in data["declarations"]]
+    p.write_text(json.dumps(old))
+    assert read_module_export(p).declarations[0].type_at is None
+    for newer in (f"{major}.{minor + 1}", f"{major + 1}.0", "1.x", None):
+        data["schema_version"] = newer
+        p.write_text(json.dumps(data))
+        with pytest.raises(ExportError, match=r"export schema version"):
+            read_module_export(p)
     p.write_text("{ not json")
     with pytest.raises(ExportError, match=r"Shape.json:1:3: corrupt export"):
         read_module_export(p)

@@ -330,6 +330,53 @@ def test_positions_and_ranges() -> None:
     assert d.range.start_byte == 1  # after the leading newline
 
 
+def test_every_text_field_has_its_exact_source_span() -> None:
+    # `*_at`: (line, column, start_byte, end_byte) of the text as written. Bytes, not characters
+    # (the `α`s before the texts are two bytes each); a section variable's binder points into its
+    # `variable` command; the exported text is the slice with its whitespace collapsed.
+    src = textwrap.dedent(
+        """
+        variable {α : Type} (εs : List
+          α)
+        structure P (β : Type) extends Inhabited β where
+          αx : Nat := 0
+          (γ δ : List β)
+        inductive K where
+          | mk (n : Nat) : K
+        def f (x : Nat) : List α :=
+          let y := x
+          εs
+        """
+    )
+    m = read_module(src, "T.lean", "T")
+    raw = src.encode()
+
+    def at(text: str | None, span: tuple[int, int, int, int] | None) -> str:
+        assert text is not None and span is not None
+        line, col, a, b = span
+        piece = raw[a:b].decode()
+        assert src.split("\n")[line - 1][col - 1 :].startswith(piece.split("\n")[0])
+        assert " ".join(piece.split()) == text
+        return piece
+
+    f = decl(m, "f")
+    assert [at(b.type, b.type_at) for b in f.binders] == ["Type", "List\n  α", "Nat"]
+    assert f.binders[1].type_at is not None and f.binders[1].type_at[:2] == (2, 27)
+    assert at(f.type, f.type_at) == "List α" and f.type_at is not None and f.type_at[0] == 9
+    assert f.value_at is not None and raw[f.value_at[2] : f.value_at[3]].decode() == f.value
+    assert f.value_at[:2] == (10, 3)
+    p = decl(m, "P")
+    fields = {x.name: x for x in p.fields}
+    assert at(fields["toInhabited"].type, fields["toInhabited"].type_at) == "Inhabited β"
+    assert at(fields["αx"].type, fields["αx"].type_at) == "Nat"
+    assert at(fields["αx"].default, fields["αx"].default_at) == "0"
+    assert at(fields["δ"].type, fields["δ"].type_at) == "List β"
+    k = decl(m, "K")
+    assert at(k.constructors[0].type, k.constructors[0].type_at) == "K"
+    assert [at(b.type, b.type_at) for b in k.constructors[0].binders] == ["Nat"]
+    assert k.value_at is not None and decl(m, "K").type_at is None
+
+
 def test_statement_hash_ignores_whitespace_and_comments_but_not_content() -> None:
     a = decl(read("theorem t (n : Nat) : n = n := rfl"), "t")
     b = decl(read("theorem t (n   : Nat) /- c -/ :\n  n = n -- c\n  := rfl"), "t")

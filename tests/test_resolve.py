@@ -184,39 +184,41 @@ def _with_sources() -> Corpus:
     return Corpus(modules, FIXTURE_ROOT)
 
 
-def test_located_texts_carry_their_own_tokens() -> None:
-    # Binder types, statements and bodies are parsed from their source slices with tokens cut
-    # from the declaration's own (lexed once): they must be exactly what lexing the slice gives,
-    # at the slice's true line and column; a body is found verbatim.
-    from bridge.lean import terms
-    from bridge.lean.lexer import tokenize
-
+def test_texts_are_parsed_from_their_exact_source_slices() -> None:
+    # Every text field is parsed from its verbatim slice (the export's `*_at` span), at the
+    # slice's own line and column: each identifier's position names where it is written. This
+    # holds for members too (a field's, a constructor's type), which used to sit at column 1.
     c = _with_sources()
     sources: dict[str, list[str]] = {}
-    texts = bodies = 0
-    for d, m in c.decls.values():
+    checked = members = 0
+    for name in c.decls:
+        m = c.decls[name][1]
         lines = sources.setdefault(m.path, (FIXTURE_ROOT / m.path).read_text("utf-8").split("\n"))
-        locate = c._locator(d, m)
-        wanted = [(b.type, False) for b in d.binders if b.type and not b.from_variable]
-        wanted += [(d.type, False)] if d.type else []
-        if d.value and d.value_form in ("term", "alternatives"):
-            wanted.append((d.value, True))
-        for text, verbatim in wanted:
-            piece, line, col, toks, offset = locate(text, verbatim)
-            assert toks is not None, (d.name, text)
-            assert [(k, t, x - offset, y - offset) for k, t, x, y in toks] == [tuple(t) for t in tokenize(piece)[0]]
-            # parsed from the cut tokens (read relative to `offset`), first sight and cached,
-            # the tree is the one parsing the slice alone gives
-            terms.clear_cache()
-            first, cached = (parse_term(piece, line, col, toks, offset).model_dump() for _ in range(2))
-            terms.clear_cache()
-            assert first == cached == parse_term(piece, line, col).model_dump(), (d.name, text)
-            assert lines[line - 1][col - 1:].startswith(piece.split("\n")[0]), (d.name, text, line, col)
-            if verbatim:
-                assert piece == d.value
-                bodies += 1
-            texts += 1
-    assert texts > 200 and bodies > 50
+        r = c.resolved(name)
+        for tree in r.trees():
+            for n in walk(tree):
+                if isinstance(n, (Ident, DotIdent)):
+                    written = ("@" if isinstance(n, Ident) and n.explicit else "") + (
+                        "." if isinstance(n, DotIdent) else "") + n.name
+                    assert lines[n.line - 1][n.column - 1 :].startswith(written), (name, n)
+                    checked += 1
+        members += len(r.members)
+    assert checked > 2000 and members > 20
+
+
+def test_a_stale_or_missing_source_falls_back_to_the_exported_text(tmp_path: Path) -> None:
+    # Without the file (or with a file changed since extraction) the exported text is parsed, at
+    # the declaration's name: the same targets, positions no longer exact.
+    from bridge.exports import load_exports
+
+    _, modules = load_exports(EXPORTS)
+    with_src = Corpus(modules, FIXTURE_ROOT)
+    without = Corpus(modules, tmp_path)
+    name = f"{ALG}.SGD.step"
+    got = {(u.name, u.target) for u in without.uses_of(name)}
+    assert got == {(u.name, u.target) for u in with_src.uses_of(name)} and got
+    d = without.decls[name][0]
+    assert {u.line for u in without.uses_of(name)} <= {d.name_line}
 
 
 def test_resolved_nodes_are_what_validation_builds(corpus: Corpus) -> None:

@@ -256,29 +256,6 @@ def test_the_parse_cache_hands_out_what_a_direct_parse_gives() -> None:
     assert not terms._CACHE and not terms._SEEN
 
 
-def test_tokens_cut_from_a_larger_text_parse_as_the_slice() -> None:
-    # the resolver hands the parser a slice's tokens cut from its declaration's, offsets into
-    # the declaration: first sight, cached and copied, the tree is the slice's own
-    from bridge.exports import load_exports
-    from bridge.lean import terms
-
-    _, modules = load_exports(Path(__file__).resolve().parents[1] / "lean_exports")
-    texts = sorted({t for m in modules for d in m.declarations
-                    for t in [b.type for b in d.binders] + [d.type, d.value] if t})
-    terms.clear_cache()
-    for text in texts:
-        head = "theorem t (α : Type) :\n    "
-        whole = f"{head}{text}\n  -- after"
-        toks = tokenize(whole)[0]
-        a = len(head)
-        cut = [t for t in toks if a <= t[2] and t[3] <= a + len(text)]
-        assert cut and cut[0][2] == a, text
-        want = terms._parse(text, tokenize(text)[0], 2, 5)[0].model_dump()
-        for _ in range(3):
-            assert parse_term(text, 2, 5, cut, a).model_dump() == want, text
-    terms.clear_cache()
-
-
 @pytest.mark.parametrize("src, want", [
     # an operator with a subscript suffix parses as its base operator (Mathlib's `×ₖ`, `∘ₗ`, `×ˢ`)
     ("μ ×ₖ ν ×ₖ ρ", "(μ ×ₖ (ν ×ₖ ρ))"),

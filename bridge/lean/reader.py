@@ -67,6 +67,7 @@ from bridge.lean.records import (  # dict records while reading; validated once 
     to_plain,
 )
 from bridge.models import ModuleExport as ModuleExportModel
+from bridge.models import Span
 
 _KIND_OF = {"lemma": "lemma", "coinductive": "inductive", "irreducible_def": "def"}
 _VALUE_STOPS = frozenset({"termination_by", "decreasing_by", "where", "deriving"})
@@ -157,6 +158,13 @@ class _ModuleReader:
         if a >= b:
             return ""
         return self.text[self.tokens[a][2] : self.tokens[b - 1][3]]
+
+    def span(self, a: int, b: int) -> Span | None:
+        """Where tokens [a, b) are written (`models.Span`); None when empty."""
+        if a >= b:
+            return None
+        line, col, start = self.smap.locate(self.tokens[a][2])
+        return line, col + 1, start, self.smap.byte_offset(self.tokens[b - 1][3])
 
     def norm(self, a: int, b: int) -> str:
         """Token texts of [a, b) joined by single spaces (comments dropped)."""
@@ -507,26 +515,30 @@ class _ModuleReader:
         colon = self.find_top(a, b, {":"})
         if info == "instance":
             if colon < b and colon - a == 1 and toks[a][0] == IDENT:
-                return Binder(names=[toks[a][1]], type=self.flat(colon + 1, b), info="instance")
-            return Binder(names=[], type=self.flat(a, b), info="instance")
+                return Binder(names=[toks[a][1]], type=self.flat(colon + 1, b), info="instance",
+                              type_at=self.span(colon + 1, b))
+            return Binder(names=[], type=self.flat(a, b), info="instance", type_at=self.span(a, b))
         names_end = colon if colon < b else self.find_top(a, b, {":="})
         names = [t[1] for t in toks[a:names_end] if t[0] == IDENT]
         default = auto = None
         typ = None
+        type_at = default_at = None
         if colon < b:
             assign = self.find_top(colon + 1, b, {":="})
             typ = self.flat(colon + 1, assign)
+            type_at = self.span(colon + 1, assign)
             if assign < b:
                 val = self.flat(assign + 1, b)
                 if toks[assign + 1][1] == "by":
                     auto = val
                 else:
-                    default = val
+                    default, default_at = val, self.span(assign + 1, b)
         else:
             assign = names_end
             if assign < b:
-                default = self.flat(assign + 1, b)
-        return Binder(names=names, type=typ or None, info=info, default=default, auto_param=auto)  # type: ignore[arg-type]
+                default, default_at = self.flat(assign + 1, b), self.span(assign + 1, b)
+        return Binder(names=names, type=typ or None, info=info, default=default, auto_param=auto,  # type: ignore[arg-type]
+                      type_at=type_at if typ else None, default_at=default_at)
 
     def signature(self, p: int, e: int) -> tuple[list[Binder], int]:
         """Binders from `p` up to the type colon or a body keyword; returns the stop index."""
@@ -650,6 +662,10 @@ class _ModuleReader:
         )
 
     def split_commas(self, a: int, b: int) -> list[str]:
+        return [self.flat(s, e) for s, e in self.comma_items(a, b)]
+
+    def comma_items(self, a: int, b: int) -> list[tuple[int, int]]:
+        """The non-empty token ranges between top-level commas in [a, b)."""
         out, start, depth = [], a, 0
         for j in range(a, b):
             s = self.tokens[j][1]
@@ -659,11 +675,11 @@ class _ModuleReader:
                 elif s in CLOSERS:
                     depth -= 1
                 elif s == "," and depth == 0:
-                    out.append(self.flat(start, j))
+                    out.append((start, j))
                     start = j + 1
         if start < b:
-            out.append(self.flat(start, b))
-        return [x for x in out if x]
+            out.append((start, b))
+        return [(s, e) for s, e in out if s < e]
 
     def build_declaration(
         self,
@@ -683,14 +699,18 @@ class _ModuleReader:
         sig_start = p
         binders, p = self.signature(p, b)
         extends: list[str] = []
+        parents: list[tuple[int, int]] = []
         if p < b and toks[p][1] == "extends":
             stop = self.find_top(p + 1, b, {":", "where", ":=", "deriving"})
-            extends = self.split_commas(p + 1, stop)
+            parents = self.comma_items(p + 1, stop)
+            extends = [self.flat(s, e) for s, e in parents]
             p = stop
         typ = None
+        type_at = value_at = None
         if p < b and toks[p][1] == ":":
             stop = self.find_top(p + 1, b, {":=", "where", "deriving", "termination_by", "decreasing_by"}, True)
             typ = self.type_text(p + 1, stop)
+            type_at = self.span(p + 1, stop)
             p = stop
         sig_end = p
         value = None
@@ -710,6 +730,7 @@ class _ModuleReader:
             value_range = (body_start, d)
             if body_start < d:
                 value = self.src(body_start, d)
+                value_at = self.span(body_start, d)
                 value_form = "where"  # constructors or fields, `where` written or not: no term
             if kind == "inductive" or "inductive" in modifiers:
                 ctors = self.constructors(body_start, d, full)
@@ -719,9 +740,9 @@ class _ModuleReader:
                 fields[:0] = [
                     StructField(
                         name=f"to{_head_name(x)}", full_name=f"{full}.to{_head_name(x)}", type=x,
-                        name_line=self.smap.line(name_tok[2]),
+                        name_line=self.smap.line(name_tok[2]), type_at=self.span(*at),
                     )
-                    for x in extends
+                    for x, at in zip(extends, parents)
                     if _head_name(x)
                 ]
         elif p < b and toks[p][1] in (":=", "|", "where"):
@@ -731,6 +752,7 @@ class _ModuleReader:
             stops = _VALUE_STOPS if form_tok != "where" else frozenset({"deriving"})
             stop = self.find_top(start, b, stops)
             value = self.src(start, stop)
+            value_at = self.span(start, stop)
             value_range = (start, stop)
             q = stop
             while q < b and toks[q][1] in ("termination_by", "decreasing_by"):
@@ -782,6 +804,8 @@ class _ModuleReader:
                 parent=parent,
                 scope=self.scope_index(),
                 hashes=Hashes(statement=_sha(stmt_norm), value=_sha(value_norm), doc=_sha(docstring or "")),
+                type_at=type_at,
+                value_at=value_at,
             )
         )
         for s, e in aux:
@@ -881,6 +905,7 @@ class _ModuleReader:
                         out.append(StructField(
                             name=n, full_name=f"{owner}.{n}", type=bd.type, default=bd.default,
                             docstring=doc, name_line=self.smap.line(toks[s][2]),
+                            type_at=bd.type_at, default_at=bd.default_at,
                         ))
                 continue
             names: list[Token] = []
@@ -888,17 +913,17 @@ class _ModuleReader:
                 names.append(toks[s])
                 s += 1
             binders, s = self.signature(s, t)
-            typ = default = None
+            typ = default = type_at = default_at = None
             if s < t and toks[s][1] == ":":
                 stop = self.find_top(s + 1, t, {":="})
-                typ = self.flat(s + 1, stop)
+                typ, type_at = self.flat(s + 1, stop), self.span(s + 1, stop)
                 s = stop
             if s < t and toks[s][1] == ":=":
-                default = self.flat(s + 1, t)
+                default, default_at = self.flat(s + 1, t), self.span(s + 1, t)
             for nt in names:
                 out.append(StructField(
                     name=nt[1], full_name=f"{owner}.{nt[1]}", binders=binders, type=typ, default=default,
-                    docstring=doc, name_line=self.smap.line(nt[2]),
+                    docstring=doc, name_line=self.smap.line(nt[2]), type_at=type_at, default_at=default_at,
                 ))
         return out
 
@@ -933,11 +958,13 @@ class _ModuleReader:
                 continue
             name_t = toks[at]
             binders, q = self.signature(at + 1, end)
-            typ = self.flat(q + 1, end) if q < end and toks[q][1] == ":" else None
+            has_type = q < end and toks[q][1] == ":"
+            typ = self.flat(q + 1, end) if has_type else None
             short = name_t[1]
             out.append(Constructor(
                 name=short, full_name=f"{owner}.{short}", binders=binders, type=typ,
                 docstring=doc, name_line=self.smap.line(name_t[2]),
+                type_at=self.span(q + 1, end) if has_type else None,
             ))
         return out
 

@@ -230,10 +230,9 @@ _BINDER_OPEN = {"(": "explicit", "{": "implicit", "⦃": "strict_implicit", "[":
 
 
 class _Parser:
-    def __init__(self, text: str, tokens: list[Token], line: int, column: int, origin: int = 0) -> None:
+    def __init__(self, text: str, tokens: list[Token], line: int, column: int) -> None:
         self.text = text
         self.toks = tokens
-        self.o = origin  # token offsets count from here: tokens cut from a larger text are not copied
         self.n = len(tokens)
         self.i = 0
         self.end = self.n  # tokens at or after `end` read as end of input (bracket limits)
@@ -266,7 +265,7 @@ class _Parser:
         return out
 
     def pos(self, k: int) -> tuple[int, int]:
-        off = self.toks[k][2] - self.o if k < self.n else len(self.text)
+        off = self.toks[k][2] if k < self.n else len(self.text)
         if not self.multiline:
             return self.base_line, self.base_col + off
         ln = bisect.bisect_right(self._nl, off) - 1
@@ -279,13 +278,13 @@ class _Parser:
         return self.pos(k)[1]
 
     def newline_before(self, k: int) -> bool:
-        return self.multiline and k > 0 and self.text.find("\n", self.toks[k - 1][3] - self.o, self.toks[k][2] - self.o) >= 0
+        return self.multiline and k > 0 and self.text.find("\n", self.toks[k - 1][3], self.toks[k][2]) >= 0
 
     def span(self, a: int, b: int) -> str:
         """Source text of tokens [a, b)."""
         if a >= b or a >= self.n:
             return ""
-        return self.text[self.toks[a][2] - self.o : self.toks[min(b, self.n) - 1][3] - self.o]
+        return self.text[self.toks[a][2] : self.toks[min(b, self.n) - 1][3]]
 
     # ---- token helpers -----------------------------------------------------------------------
     def peek(self, k: int = 0) -> Token | None:
@@ -314,7 +313,7 @@ class _Parser:
     def node_at(self, k: int) -> dict[str, Any]:  # Any: mypy cannot check **kwargs of models
         if not self.multiline:
             return {"line": self.base_line,
-                    "column": self.base_col + (self.toks[k][2] - self.o if k < self.n else len(self.text))}
+                    "column": self.base_col + (self.toks[k][2] if k < self.n else len(self.text))}
         ln, c = self.pos(k)
         return {"line": ln, "column": c}
 
@@ -1146,10 +1145,10 @@ def _string(s: str) -> str | None:
     return v if isinstance(v, str) else None
 
 
-def _parse(text: str, tokens: list[Token], line: int, column: int, origin: int = 0) -> tuple[Term, bool, bool]:
+def _parse(text: str, tokens: list[Token], line: int, column: int) -> tuple[Term, bool, bool]:
     """The tree; whether some node of it has several parents; whether it is position-dependent
-    beyond the node positions. `origin`: the offset the tokens give to the start of `text`."""
-    p = _Parser(text, tokens, line, column, origin)
+    beyond the node positions."""
+    p = _Parser(text, tokens, line, column)
     try:
         return p.parse_all(), p.shared, p.positional
     except RecursionError:
@@ -1174,37 +1173,33 @@ def clear_cache() -> None:
     _SEEN.clear()
 
 
-def parse_term(text: str, line: int = 1, column: int = 1, tokens: list[Token] | None = None,
-               offset: int = 0) -> Term:
+def parse_term(text: str, line: int = 1, column: int = 1) -> Term:
     """Parse a Lean term (a statement, a body, equation alternatives `| p => e`).
 
     `line`/`column` (1-based) locate the first character of `text` in its file; every node
-    gets its own position from them. `tokens`: the tokens of `text` when the caller has them
-    already, cut from a larger text's tokens where `text` starts at `offset` (their offsets are
-    read relative to it, not rewritten). Never raises: see `Unparsed`.
+    gets its own position from them. Never raises: see `Unparsed`.
     """
     key: str | tuple[str, int] = (text, column) if "\n" in text else text
     hit = _CACHE.get(key)
     if hit is None:
-        if tokens is None:
-            tokens, offset = tokenize(text)[0], 0
+        tokens = tokenize(text)[0]
         if key not in _SEEN:
             if len(_SEEN) >= CACHE_SIZE:
                 _SEEN.clear()
             _SEEN.add(key)
-            return _parse(text, tokens, line, column, offset)[0]
+            return _parse(text, tokens, line, column)[0]
         if len(_CACHE) >= CACHE_SIZE:
             _CACHE.clear()
         if "\n" in text:  # parse where it is, so that layout sees the right columns
-            tree, shared, positional = _parse(text, tokens, 1, column, offset)
+            tree, shared, positional = _parse(text, tokens, 1, column)
             if positional:
-                return _parse(text, tokens, line, column, offset)[0]
+                return _parse(text, tokens, line, column)[0]
             hit = _CACHE[key] = (_clone(tree, 0, 1 - column, None) if shared is False else
                                  _clone(tree, 0, 1 - column, {}), shared)
         else:
-            tree, shared, positional = _parse(text, tokens, 1, 1, offset)
+            tree, shared, positional = _parse(text, tokens, 1, 1)
             if positional:
-                return _parse(text, tokens, line, column, offset)[0]
+                return _parse(text, tokens, line, column)[0]
             hit = _CACHE[key] = (tree, shared)
     tree, shared = hit
     if shared:
