@@ -73,3 +73,30 @@ def test_bad_exports_dir(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
     rc = main(["deps", "SGD.step", "--exports", str(tmp_path / "none")])
     _, err = capsys.readouterr()
     assert rc != 0 and len(err.strip().splitlines()) == 1
+
+
+def test_exports_of_schema_1_0_still_show_with_a_note(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # schema 1.0 had no spans: still read, targets the same, and one note says why positions
+    # are approximate; the current schema gets no note
+    old = tmp_path / "old"
+    old.mkdir()
+    for p in Path(EXPORTS).glob("*.json"):
+        data = json.loads(p.read_text("utf-8"))
+        if "schema_version" in data:
+            data["schema_version"] = "1.0"
+        for d in data.get("declarations", []):
+            for k in [k for k in d if k.endswith("_at")]:
+                del d[k]
+            for b in d["binders"] + [b for x in d["fields"] + d["constructors"] for b in x.get("binders", [])]:
+                b.pop("type_at", None), b.pop("default_at", None)
+            for x in d["fields"] + d["constructors"]:
+                x.pop("type_at", None), x.pop("default_at", None)
+        (old / p.name).write_text(json.dumps(data), "utf-8")
+    rc, new_out, err = run(capsys, "deps", f"{ALG}.SGD.step")
+    assert rc == 0 and "note:" not in err
+    rc = main(["deps", f"{ALG}.SGD.step", "--exports", str(old)])
+    out, err = capsys.readouterr()
+    assert rc == 0 and out == new_out
+    assert err.count("\n") == 1 and "schema 1.0 carry no source spans" in err and "re-run" in err
+    rc = main(["generate", "--exports", str(old), "--out", str(tmp_path / "gen")])
+    assert rc == 0 and "schema 1.0 carry no source spans" in capsys.readouterr().err
