@@ -68,6 +68,7 @@ from bridge.lean.terms import (
     Term,
     Tuple,
     copy_tree,
+    make_node,
     parse_term,
 )
 from bridge.models import Declaration, ModuleExport, OpenDirective, Scope, Span
@@ -255,6 +256,8 @@ class Corpus:
         for n in self.names:
             self.by_last.setdefault(n.rsplit(".", 1)[-1], []).append(n)
         self._aliases = self._export_aliases()
+        self._field_cands: dict[str, list[str]] = {}  # `x.f` of unknown type: corpus members `T.f`
+        self._dot_cands: dict[str, list[str]] = {}  # `.c` of unknown type: constants `T.c` of a type
         self._cache: dict[str, ResolvedDecl] = {}
         self._sig_cache: dict[str, tuple[list[str | None], str | None]] = {}
         self._sources: dict[str, bytes | None] = {}
@@ -1071,11 +1074,11 @@ class _Ctx:
                 _mark(t, name, "local")
                 return t
             # generalized field notation on a local: `g.eval` → Proj(g, eval)
-            base = Ident(name=head, target=head, status="local", line=t.line, column=t.column)
+            base = make_node(Ident, line=t.line, column=t.column, name=head, target=head, status="local")
             node: Term = base
             typ = env[head]
             for part in rest.split("."):
-                pj = Proj(term=node, field=part, line=t.line, column=t.column)
+                pj = make_node(Proj, line=t.line, column=t.column, term=node, field=part)
                 self.proj(pj, typ)
                 typ = self.c.signature(pj.target)[1] if pj.target and pj.status == "corpus" else None
                 node = pj
@@ -1087,11 +1090,11 @@ class _Ctx:
             for k in range(len(parts) - 1, 0, -1):
                 tgt, st = self.lookup(".".join(parts[:k]))
                 if st == "corpus" and tgt:
-                    node = Ident(name=".".join(parts[:k]), explicit=t.explicit, target=tgt, status=st,
-                                 line=t.line, column=t.column)
+                    node = make_node(Ident, line=t.line, column=t.column, name=".".join(parts[:k]),
+                                     explicit=t.explicit, target=tgt, status=st)
                     typ = self.c.signature(tgt)[1]
                     for part in parts[k:]:
-                        pj = Proj(term=node, field=part, line=t.line, column=t.column)
+                        pj = make_node(Proj, line=t.line, column=t.column, term=node, field=part)
                         self.proj(pj, typ)
                         typ = self.c.signature(pj.target)[1] if pj.target and pj.status == "corpus" else None
                         node = pj
@@ -1144,8 +1147,11 @@ class _Ctx:
                 return
             typ = self.unfold_type(typ)
         # type unknown: a unique corpus member of that name; none: outside the corpus
-        cands = [n for n in self.c.by_last.get(pj.field, []) if n in self.c.members or
-                 n.rsplit(".", 1)[0] in self.c.decls]
+        c = self.c
+        cands = c._field_cands.get(pj.field)
+        if cands is None:
+            cands = c._field_cands[pj.field] = [n for n in c.by_last.get(pj.field, []) if n in c.members or
+                                                n.rsplit(".", 1)[0] in c.decls]
         preferred = self._prefer(cands, pj.field, True)
         if len(preferred) == 1 or len(cands) == 1:
             _mark(pj, (preferred or cands)[0], "corpus")
@@ -1189,7 +1195,9 @@ class _Ctx:
             expected = self.unfold_type(expected)
         # type unknown: a corpus constructor or function of that name when there is one (or one
         # of a type the declaration's signature names); among several, no guess
-        cands = [n for n in c.by_last.get(t.name, []) if n.rsplit(".", 1)[0] in c.decls]
+        cands = c._dot_cands.get(t.name)
+        if cands is None:
+            cands = c._dot_cands[t.name] = [n for n in c.by_last.get(t.name, []) if n.rsplit(".", 1)[0] in c.decls]
         pick = self._prefer(cands, t.name, False) or cands
         if len(pick) == 1:
             _mark(t, pick[0], "corpus")

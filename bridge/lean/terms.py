@@ -112,6 +112,9 @@ def _b(cls: type[_N], **kw: Any) -> _N:
     return o
 
 
+make_node = _b  # public: trusted construction for the resolver's rewrites (`g.eval` → Proj)
+
+
 def _clone(x: Any, dl: int, dc: int, memo: dict[int, Any] | None) -> Any:
     """A fresh copy of a tree parsed at line 1, column 1, moved to start at line 1 + dl,
     column 1 + dc (what parsing it there gives). With `memo`, a node shared by several
