@@ -44,6 +44,7 @@ from bridge.gcpause import gc_paused
 from bridge.lean.term_nodes import Status
 from bridge.lean.terms import (
     CHILD_FIELDS,
+    NODE_CLASSES,
     Alternatives,
     AnonCtor,
     App,
@@ -729,14 +730,17 @@ class _Ctx:
 
     def type_head(self, t: Term | None) -> str | None:
         """Fully qualified head constant of a type term (`TList α Γ` → `…TList`)."""
+        # exact classes (node classes have no subclasses): `isinstance` on a pydantic model
+        # class goes through its metaclass, several times slower, and this runs per binder
         while True:
-            if isinstance(t, App):
-                t = t.fn
-            elif isinstance(t, Ascription):
-                t = t.type
+            cls = t.__class__
+            if cls is App:
+                t = t.fn  # type: ignore[union-attr]
+            elif cls is Ascription:
+                t = t.type  # type: ignore[union-attr]
             else:
                 break
-        if isinstance(t, Ident):
+        if t.__class__ is Ident:
             if t.status == "local":
                 return None
             if t.target:
@@ -932,8 +936,8 @@ class _Ctx:
         for name in CHILD_FIELDS[t.__class__]:
             v = d[name]
             if v.__class__ is list:
-                _put(t, name, [self.term(x, env) if isinstance(x, BaseModel) else x for x in v])  # type: ignore[arg-type]
-            elif isinstance(v, BaseModel) and not isinstance(v, (TBinder, MatchAlt, FieldInit)):
+                _put(t, name, [self.term(x, env) if x.__class__ in NODE_CLASSES else x for x in v])  # type: ignore[arg-type]
+            elif v.__class__ in NODE_CLASSES and v.__class__ not in _RESOLVED_BY_PARENT:
                 _put(t, name, self.term(v, env))  # type: ignore[arg-type]
         return t
 
@@ -1248,7 +1252,11 @@ def _params_result(ctx: _Ctx, t: Term, params: list[str | None]) -> str | None:
             return ctx.type_head(t)
 
 
+_NAMED = frozenset({Ident, DotIdent, Proj})
+_RESOLVED_BY_PARENT = frozenset({TBinder, MatchAlt, FieldInit})
+
+
 def _target(t: Term) -> str | None:
-    if isinstance(t, (Ident, DotIdent, Proj)) and t.status == "corpus":
-        return t.target
+    if t.__class__ in _NAMED and t.status == "corpus":  # type: ignore[union-attr]
+        return t.target  # type: ignore[union-attr]
     return None

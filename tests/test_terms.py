@@ -327,3 +327,16 @@ def test_a_nested_match_ends_at_a_bar_left_of_its_first_alternative() -> None:
     # equations of a body: the first bar's column is the declaration's, whatever it is given
     t = parse_term("| 0 => 1\n  | n + 1 => 2", 4, 9)
     assert isinstance(t, Alternatives) and len(t.alts) == 2
+
+
+def test_node_classes_are_exact() -> None:
+    # the parser's cloner and the resolver dispatch on a node's exact class (`x.__class__ in
+    # NODE_CLASSES`, `t.__class__ is App`): every node class is listed and none is subclassed
+    from bridge.lean.term_nodes import _Node
+    from bridge.lean.terms import NODE_CLASSES
+
+    def below(c: type) -> set[type]:
+        return {s for d in c.__subclasses__() for s in {d} | below(d)}
+
+    assert below(_Node) == set(NODE_CLASSES)
+    assert all(not c.__subclasses__() for c in NODE_CLASSES)

@@ -26,6 +26,8 @@ import bisect
 import re
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
+
 from bridge.lean.commands import bars_enclose
 from bridge.lean.lexer import CHAR, ERROR, IDENT, NUMBER, STRING, SUBSCRIPT, SYMBOL, Token, tokenize
 from bridge.lean.term_nodes import *
@@ -79,6 +81,23 @@ _N = TypeVar("_N", bound=_Node)
 # defaults, the same `model_fields_set`), like `model_construct` but cheaper.
 _new = object.__new__
 _set = object.__setattr__
+
+
+def _slot_setter(name: str) -> Any:
+    """The `__set__` of BaseModel's own slot `name` (its `__dict__` and pydantic's bookkeeping
+    slots): called directly, about three times cheaper than `object.__setattr__`, which looks the
+    attribute up through the class first. Nodes are built by the hundred thousand."""
+    for klass in BaseModel.__mro__:
+        desc = klass.__dict__.get(name)
+        if desc is not None and hasattr(desc, "__set__"):
+            return desc.__set__
+    return lambda obj, value: _set(obj, name, value)  # pragma: no cover - another pydantic layout
+
+
+_set_dict = _slot_setter("__dict__")
+_set_fields_set = _slot_setter("__pydantic_fields_set__")
+_set_extra = _slot_setter("__pydantic_extra__")
+_set_private = _slot_setter("__pydantic_private__")
 _TEMPLATE: dict[type, dict[str, Any]] = {}  # class -> every field with its default, in order
 _MUTABLE: dict[type, tuple[str, ...]] = {}  # class -> fields whose default is a list
 _CHILDREN: dict[type, tuple[str, ...]] = {}  # class -> fields that may hold nodes or lists
@@ -105,10 +124,10 @@ def _b(cls: type[_N], **kw: Any) -> _N:
         if k not in kw:
             d[k] = []
     o = _new(cls)
-    _set(o, "__dict__", d)
-    _set(o, "__pydantic_fields_set__", set(kw))
-    _set(o, "__pydantic_extra__", None)
-    _set(o, "__pydantic_private__", None)
+    _set_dict(o, d)
+    _set_fields_set(o, set(kw))
+    _set_extra(o, None)
+    _set_private(o, None)
     return o
 
 
@@ -147,9 +166,9 @@ def _cloner(cls: type) -> Any:
             "    if v is not None:",
             "        if v.__class__ is list:",
             "            if memo is None:",
-            f"                d[{k!r}] = [_CLONE[e.__class__](e, dl, dc, None) if isinstance(e, _Node) else e for e in v]",
+            f"                d[{k!r}] = [_CLONE[e.__class__](e, dl, dc, None) if e.__class__ in NODE_CLASSES else e for e in v]",
             "            else:",
-            f"                d[{k!r}] = [_clone(e, dl, dc, memo) if isinstance(e, _Node) else e for e in v]",
+            f"                d[{k!r}] = [_clone(e, dl, dc, memo) if e.__class__ in NODE_CLASSES else e for e in v]",
             "        elif memo is None:",
             f"            d[{k!r}] = _CLONE[v.__class__](v, dl, dc, None)",
             "        else:",
@@ -157,18 +176,21 @@ def _cloner(cls: type) -> Any:
         ]
     lines += [
         "    y = _new(cls)",
-        "    _set(y, '__dict__', d)",
-        "    _set(y, '__pydantic_fields_set__', x.__pydantic_fields_set__.copy())",
-        "    _set(y, '__pydantic_extra__', None)",
-        "    _set(y, '__pydantic_private__', None)",
+        "    _set_dict(y, d)",
+        "    _set_fields_set(y, x.__pydantic_fields_set__.copy())",
+        "    _set_extra(y, None)",
+        "    _set_private(y, None)",
         "    return y",
     ]
-    ns: dict[str, Any] = {"cls": cls, "_new": _new, "_set": _set, "_clone": _clone, "_Node": _Node, "_CLONE": _CLONE}
+    ns: dict[str, Any] = {"cls": cls, "_new": _new, "_set_dict": _set_dict, "_set_fields_set": _set_fields_set,
+                          "_set_extra": _set_extra, "_set_private": _set_private, "_clone": _clone,
+                          "NODE_CLASSES": NODE_CLASSES, "_CLONE": _CLONE}
     exec("\n".join(lines), ns)  # noqa: S102 - generated from the model's own field names
     return ns["clone"]
 
 
 _CLONE: dict[type, Any] = {}
+NODE_CLASSES = frozenset(NODE_TYPES + AUX_TYPES)  # public: every node class (none has subclasses)
 _CLONE.update({c: _cloner(c) for c in NODE_TYPES + AUX_TYPES})
 
 MAX = 1024
