@@ -100,6 +100,36 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_names(args: argparse.Namespace) -> int:
+    import json
+
+    from bridge.exports import ExportError, spanless_note
+    from bridge.names_report import progress, render_json, render_text, resolve_all
+    from bridge.resolve import Corpus
+
+    if args.jobs < 1:
+        print(f"torchlean-bridge names: error: --jobs must be at least 1, got {args.jobs}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        corpus = Corpus.load(Path(args.exports))
+    except ExportError as exc:
+        print(f"torchlean-bridge names: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    note = spanless_note((m.schema_version for m in corpus.modules), Path(args.exports))
+    if note:
+        print(note, file=sys.stderr)
+    report = resolve_all(corpus, args.jobs, progress if sys.stderr.isatty() and args.format == "text" else None)
+    if args.format == "json":
+        print(json.dumps(render_json(report), indent=1, ensure_ascii=False))
+    else:
+        print(render_text(report, args.exports, args.list))
+    if args.strict and (report.unresolved or report.unparsed):
+        print(f"torchlean-bridge names: --strict: {len(report.unresolved)} unresolved identifiers, "
+              f"{len(report.unparsed)} unparsed pieces", file=sys.stderr)
+        return EXIT_FAIL
+    return EXIT_OK
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     from bridge.models import ExportIndex, ModuleExport
 
@@ -192,6 +222,28 @@ def build_parser() -> argparse.ArgumentParser:
     dp.add_argument("--format", choices=("text", "json", "dot"), default="text",
                     help="text (default), json (for programs) or dot (Graphviz)")
     dp.set_defaults(func=_cmd_deps)
+
+    nm = sub.add_parser(
+        "names", help="resolve every identifier of the exports; list what does not resolve",
+        description=(
+            "Parse and resolve every binder type, statement, body and member type of the exports, "
+            "count the identifiers by status (local, corpus, external: declared outside the exports, "
+            "unresolved) and list the unresolved ones and the pieces that did not parse, as "
+            "path:line:col. Run it after a Lean change to see what the bridge no longer understands."
+        ),
+        epilog="examples:\n  torchlean-bridge names --jobs 2\n"
+               "  torchlean-bridge names --exports my_exports --strict   # a CI gate\n"
+               "  torchlean-bridge names --format json > names.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    nm.add_argument("--exports", default="lean_exports", metavar="DIR", help="export folder (default: lean_exports)")
+    nm.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                    help="worker processes (default: 1; more need fork, else the work runs in one)")
+    nm.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json (everything)")
+    nm.add_argument("--list", type=int, default=20, metavar="N",
+                    help="text: list at most N unresolved and N unparsed places (default: 20)")
+    nm.add_argument("--strict", action="store_true", help="exit 1 if anything is unresolved or unparsed")
+    nm.set_defaults(func=_cmd_names)
 
     g = sub.add_parser(
         "generate", help="write Python reference implementations and pytest tests to generated/",

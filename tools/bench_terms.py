@@ -12,6 +12,8 @@ this one run, medians reported:
   resolve       Corpus(modules) + resolved() for every declaration (parsing included, cold
                 caches); declarations with the same name count once (the synthetic corpus
                 repeats its fixtures within each group)
+  resolve, N    the same in --jobs worker processes (`torchlean-bridge names --jobs N`:
+                bridge.names_report.resolve_all, counts and failures sent back, not trees)
 
 The synthetic corpus repeats its fixtures. Plain (`--groups 0`) it has only 306 distinct
 declarations to resolve; by default its files form 130 groups, each with the fixtures'
@@ -42,6 +44,7 @@ from bridge.exports import load_exports
 from bridge.extract import ExtractOptions, extract
 from bridge.lean import terms
 from bridge.lean.terms import Unparsed, parse_term
+from bridge.names_report import resolve_all
 from bridge.resolve import Corpus, walk
 
 
@@ -67,7 +70,7 @@ def main() -> None:
         texts = [t for m in modules for d in m.declarations
                  for t in [b.type for b in d.binders] + [d.type, d.value if d.value_form in ("term", "alternatives") else None]
                  if t]
-        parse_s, cold_s, load_s, resolve_s = [], [], [], []
+        parse_s, cold_s, load_s, resolve_s, par_s = [], [], [], [], []
         stats: Counter[str] = Counter()
         decls = 0
         for _ in range(args.repeat):
@@ -99,6 +102,13 @@ def main() -> None:
             for name in c.decls:
                 for u in c.uses_of(name):
                     stats[u.status] += 1
+            del c
+            terms.clear_cache()
+            index, loaded = load_exports(out)
+            t0 = time.perf_counter()
+            report = resolve_all(Corpus(loaded, Path(index.root)), args.jobs)
+            par_s.append(time.perf_counter() - t0)
+            assert report.statuses == Counter({k: v for k, v in stats.items() if k != "unparsed_nodes"})
         print(f"corpus: {n} files, {size / 1e6:.1f} MB, {decls} declarations, {len(texts)} texts "
               f"({sum(map(len, texts)) / 1e6:.1f} MB); medians of {args.repeat}")
         print("| phase | median s |")
@@ -108,6 +118,8 @@ def main() -> None:
         print(f"| load the exports (Corpus.load: read + validate JSON) | {statistics.median(load_s):.2f} |")
         print(f"| parse + resolve every declaration (Corpus(modules)) | {statistics.median(resolve_s):.2f} "
               f"({1e3 * statistics.median(resolve_s) / max(decls, 1):.2f} ms per declaration) |")
+        print(f"| parse + resolve every declaration, {args.jobs} processes (names --jobs {args.jobs}) | "
+              f"{statistics.median(par_s):.2f} |")
         print(f"| load + parse + resolve (the old single phase) | "
               f"{statistics.median([a + b for a, b in zip(load_s, resolve_s)]):.2f} |")
         print("identifiers:", dict(stats))

@@ -1,0 +1,174 @@
+"""`torchlean-bridge names`: resolve every identifier of every declaration, and say how it went.
+
+Every binder type, statement, body and member type of the export is parsed and resolved
+(`bridge.resolve`), and each identifier counted by status (`local`, `corpus`, `external`,
+`unresolved`); the unresolved ones and the `Unparsed` nodes are listed with their positions. This
+is what a maintainer runs after a Lean change to see what the bridge no longer understands.
+
+Resolution is per declaration and reads the whole corpus, so `jobs` worker processes each take
+contiguous shares of the declarations (a module's declarations ask for the same signatures) from
+a corpus built once and inherited by `fork`; only the counts and the lists come back. Where
+`fork` is missing (Windows, macOS' default), the work runs in this process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bridge.lean.terms import Unparsed
+from bridge.resolve import Corpus, uses, walk
+
+STATUSES = ("local", "corpus", "external", "unresolved")
+
+
+@dataclass(frozen=True, order=True)
+class Place:
+    """An identifier or an `Unparsed` node, where it is written."""
+
+    path: str
+    line: int
+    column: int
+    declaration: str
+    text: str  # the identifier as written, or the reason a piece did not parse
+
+
+@dataclass
+class NamesReport:
+    declarations: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    unresolved: list[Place] = field(default_factory=list)
+    unparsed: list[Place] = field(default_factory=list)
+    seconds: float = 0.0
+    jobs: int = 1
+
+    @property
+    def identifiers(self) -> int:
+        return sum(self.statuses.values())
+
+    def frequent_unresolved(self, n: int) -> list[tuple[str, int]]:
+        return Counter(p.text for p in self.unresolved).most_common(n)
+
+    def merge(self, other: NamesReport) -> None:
+        self.declarations += other.declarations
+        self.statuses.update(other.statuses)
+        self.unresolved += other.unresolved
+        self.unparsed += other.unparsed
+
+
+_CORPUS: Corpus | None = None  # the corpus a forked worker inherits (set just before the fork)
+
+
+def _resolve_share(names: list[str]) -> NamesReport:
+    corpus = _CORPUS
+    assert corpus is not None
+    out = NamesReport()
+    for name in names:
+        path = corpus.decls[name][1].path
+        for tree in corpus.resolved(name).trees():
+            for u in uses(tree):
+                out.statuses[u.status] += 1
+                if u.status == "unresolved":
+                    out.unresolved.append(Place(path, u.line, u.column, name, u.name))
+            out.unparsed += [Place(path, n.line, n.column, name, n.reason)
+                             for n in walk(tree) if isinstance(n, Unparsed)]
+        out.declarations += 1
+    return out
+
+
+def _shares(names: list[str], jobs: int) -> list[list[str]]:
+    """Contiguous shares, several per worker so that an unlucky one does not keep the rest
+    waiting (declarations differ in size by orders of magnitude)."""
+    k = max(1, min(len(names), jobs * 8))
+    step, extra = divmod(len(names), k)
+    out, start = [], 0
+    for i in range(k):
+        end = start + step + (1 if i < extra else 0)
+        out.append(names[start:end])
+        start = end
+    return out
+
+
+def resolve_all(corpus: Corpus, jobs: int = 1, on_progress: Callable[[int, int], None] | None = None) -> NamesReport:
+    """Resolve every declaration of `corpus`; `jobs` processes (forked) when more than one."""
+    global _CORPUS
+    if jobs < 1:
+        raise ValueError(f"--jobs must be at least 1, got {jobs}")
+    t0 = time.perf_counter()
+    names = list(corpus.decls)
+    report = NamesReport(jobs=jobs)
+    _CORPUS = corpus
+    try:
+        shares = _shares(names, jobs)
+        done = 0
+        if jobs > 1 and len(shares) > 1 and "fork" in mp.get_all_start_methods():
+            with mp.get_context("fork").Pool(jobs) as pool:
+                for part in pool.imap_unordered(_resolve_share, shares):
+                    report.merge(part)
+                    done += part.declarations
+                    if on_progress:
+                        on_progress(done, len(names))
+        else:
+            report.jobs = 1
+            for share in shares:
+                part = _resolve_share(share)
+                report.merge(part)
+                done += part.declarations
+                if on_progress:
+                    on_progress(done, len(names))
+    finally:
+        _CORPUS = None
+    report.unresolved.sort()
+    report.unparsed.sort()
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def progress(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    sys.stderr.write(f"\rresolving [{'#' * filled}{'.' * (width - filled)}] {done}/{total} declarations")
+    if done == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def render_text(r: NamesReport, where: str, listed: int) -> str:
+    n = max(r.identifiers, 1)
+    procs = f"{r.jobs} processes" if r.jobs > 1 else "1 process"
+    head = (f"{where}: {r.declarations} declarations, {r.identifiers} identifiers resolved in "
+            f"{r.seconds:.2f} s ({procs})")
+    lines = [head]
+    for s in STATUSES:
+        lines.append(f"  {s:<10} {r.statuses[s]:>9}  {100 * r.statuses[s] / n:5.1f} %")
+    lines.append(f"  unparsed pieces: {len(r.unparsed)}")
+    if r.unresolved:
+        top = ", ".join(f"{name} ({k})" for name, k in r.frequent_unresolved(10))
+        lines.append(f"most frequent unresolved: {top}")
+    for p in r.unresolved[:listed]:
+        lines.append(f"{p.path}:{p.line}:{p.column}: unresolved: {p.text} (in {p.declaration})")
+    for p in r.unparsed[:listed]:
+        lines.append(f"{p.path}:{p.line}:{p.column}: unparsed: {p.text} (in {p.declaration})")
+    hidden = max(0, len(r.unresolved) - listed) + max(0, len(r.unparsed) - listed)
+    if hidden:
+        lines.append(f"... {hidden} more (--list N, or --format json for all)")
+    return "\n".join(lines)
+
+
+def render_json(r: NamesReport) -> dict[str, object]:
+    def places(ps: list[Place], key: str) -> list[dict[str, object]]:
+        return [{"path": p.path, "line": p.line, "column": p.column, "declaration": p.declaration, key: p.text}
+                for p in ps]
+
+    return {
+        "declarations": r.declarations,
+        "identifiers": {s: r.statuses[s] for s in STATUSES},
+        "unresolved": places(r.unresolved, "name"),
+        "unparsed": places(r.unparsed, "reason"),
+        "seconds": round(r.seconds, 3),
+        "jobs": r.jobs,
+    }
