@@ -184,19 +184,28 @@ def walk(t: object) -> Iterator[BaseModel]:
     seen: set[int] = set()
     while stack:
         x = stack.pop()
-        if isinstance(x, BaseModel):
+        cls = x.__class__
+        if cls is list:
+            stack.extend(reversed(x))  # type: ignore[call-overload]
+        elif cls in NODE_CLASSES:
             if id(x) in seen:
                 continue
             seen.add(id(x))
-            yield x
+            yield x  # type: ignore[misc]
             d = x.__dict__
-            fields = CHILD_FIELDS.get(x.__class__) or type(x).model_fields
-            for name in reversed(fields):
+            for name in _CHILDREN_REVERSED[cls]:
                 v = d[name]
-                if isinstance(v, (BaseModel, list)):
+                if v.__class__ is list or v.__class__ in NODE_CLASSES:
                     stack.append(v)
+        elif isinstance(x, BaseModel):  # not a term node (never in a parsed tree): every field
+            yield x
+            stack.extend(v for name in reversed(type(x).model_fields)
+                         if isinstance(v := getattr(x, name), (BaseModel, list)))
         elif isinstance(x, list):
             stack.extend(reversed(x))
+
+
+_CHILDREN_REVERSED = {cls: tuple(reversed(fields)) for cls, fields in CHILD_FIELDS.items()}
 
 
 def uses(tree: object) -> Iterator[Use]:

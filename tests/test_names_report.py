@@ -57,6 +57,13 @@ def _broken(tmp_path: Path) -> Path:
 
 def test_unresolved_and_unparsed_are_listed_where_written(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out = _broken(tmp_path)
+    corpus = Corpus.load(out)
+    uses = [(corpus.decls[n][1].path, u.line, u.column, n, u.name, u.status) for n in corpus.decls
+            for u in corpus.uses_of(n)]
+    report = resolve_all(Corpus.load(out), jobs=2)
+    assert report.statuses == Counter(u[-1] for u in uses)
+    assert [(p.path, p.line, p.column, p.declaration, p.text) for p in report.unresolved] == \
+        sorted(u[:-1] for u in uses if u[-1] == "unresolved")
     rc, text, _ = run(capsys, "names", "--exports", str(out))
     assert rc == 0
     # `.a` of unknown type: K.a and L.a both exist, so it is not guessed

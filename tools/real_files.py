@@ -18,13 +18,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 from bridge.exports import load_exports
 from bridge.extract import ExtractOptions, extract
-from bridge.lean.terms import Unparsed
-from bridge.resolve import Corpus, walk
+from bridge.names_report import resolve_all
+from bridge.resolve import Corpus
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,23 +48,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"declarations {sum(len(m.declarations) for m in modules)}, diagnostics {len(diags)}")
     for d in diags[: args.show]:
         print(f"  {d.path}:{d.line}:{d.column}: {d.message}")
-    corpus = Corpus(modules, Path(index.root))
-    unparsed: list[tuple[str, str]] = []
-    status: Counter[str] = Counter()
-    unresolved: Counter[str] = Counter()
-    for name in corpus.decls:
-        for tree in corpus.resolved(name).trees():
-            unparsed += [(name, n.reason) for n in walk(tree) if isinstance(n, Unparsed)]
-        for u in corpus.uses_of(name):
-            status[u.status] += 1
-            if u.status == "unresolved":
-                unresolved[u.name] += 1
-    print(f"Unparsed nodes {len(unparsed)}")
-    for name, reason in unparsed[: args.show]:
-        print(f"  {name}: {reason}")
-    total = sum(status.values()) or 1
-    print("identifiers: " + ", ".join(f"{k} {100 * v / total:.1f} %" for k, v in status.most_common()))
-    print("most frequent unresolved: " + ", ".join(f"{n} ({c})" for n, c in unresolved.most_common(10)))
+    report = resolve_all(Corpus(modules, Path(index.root)), jobs=2)
+    print(f"Unparsed nodes {len(report.unparsed)}")
+    for p in report.unparsed[: args.show]:
+        print(f"  {p.declaration}: {p.text}")
+    total = report.identifiers or 1
+    print("identifiers: " + ", ".join(f"{k} {100 * v / total:.1f} %" for k, v in report.statuses.most_common()))
+    print("most frequent unresolved: " + ", ".join(f"{n} ({c})" for n, c in report.frequent_unresolved(10)))
     if args.generate:
         t0 = time.perf_counter()
         gen = subprocess.run([sys.executable, "-m", "bridge.cli", "generate", "--exports", str(out), "--out",
