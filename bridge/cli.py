@@ -150,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=(
             "examples:\n"
             "  torchlean-bridge extract ~/src/TorchLean --jobs 2\n"
+            "  torchlean-bridge names --jobs 2        # what does not resolve, as path:line:col\n"
             "  torchlean-bridge schema > export.schema.json\n"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -226,10 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
     nm = sub.add_parser(
         "names", help="resolve every identifier of the exports; list what does not resolve",
         description=(
-            "Parse and resolve every binder type, statement, body and member type of the exports, "
-            "count the identifiers by status (local, corpus, external: declared outside the exports, "
-            "unresolved) and list the unresolved ones and the pieces that did not parse, as "
-            "path:line:col. Run it after a Lean change to see what the bridge no longer understands."
+            "Parse and resolve every binder type, statement, body and member type of the exports,\n"
+            "count the identifiers by status (local; corpus; external: declared outside the exports,\n"
+            "in Lean core or Mathlib; unresolved) and list the unresolved ones and the pieces that did\n"
+            "not parse, as path:line:col. Run it after a Lean change to see what the bridge no longer\n"
+            "understands. A name found through a type (x.f, .ctor) whose type is not known and which\n"
+            "several corpus types declare is unresolved, never guessed."
         ),
         epilog="examples:\n  torchlean-bridge names --jobs 2\n"
                "  torchlean-bridge names --exports my_exports --strict   # a CI gate\n"
