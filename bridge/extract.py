@@ -29,6 +29,7 @@ from bridge.fsutil import write_text_atomic
 from bridge.gcpause import gc_paused
 from bridge.lean.reader import read_module_data
 from bridge.models import SCHEMA_VERSION, Diagnostic, ExportIndex, IndexEntry, ModuleExport
+from bridge.progress import bar
 
 DEFAULT_DOCS_BASE = "https://lean-dojo.github.io/TorchLean/docs"
 DEFAULT_SOURCE_BASE = "https://github.com/lean-dojo/TorchLean"
@@ -222,13 +223,7 @@ def _work(job: tuple[str, str, str | None, str, str, str]) -> _Result:
     return rel, text, summary, from_cache
 
 
-def _progress(done: int, total: int) -> None:
-    width = 30
-    filled = width * done // max(total, 1)
-    sys.stderr.write(f"\rextracting [{'#' * filled}{'.' * (width - filled)}] {done}/{total} files")
-    if done == total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+_progress = bar("extracting", "files")
 
 
 def extract(opts: ExtractOptions, on_progress: Callable[[int, int], None] | None = None) -> ExtractResult:

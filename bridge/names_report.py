@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gc
 import multiprocessing as mp
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from bridge.lean.terms import CHILD_FIELDS, NODE_CLASSES, DotIdent, Ident, Proj, Unparsed
+from bridge.progress import bar
 from bridge.resolve import Corpus
 
 STATUSES = ("local", "corpus", "external", "unresolved")
@@ -170,13 +170,7 @@ def resolve_all(corpus: Corpus, jobs: int = 1, on_progress: Callable[[int, int],
     return report
 
 
-def progress(done: int, total: int) -> None:
-    width = 30
-    filled = width * done // max(total, 1)
-    sys.stderr.write(f"\rresolving [{'#' * filled}{'.' * (width - filled)}] {done}/{total} declarations")
-    if done == total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+progress = bar("resolving", "declarations")
 
 
 def render_text(r: NamesReport, where: str, listed: int) -> str:

@@ -88,3 +88,16 @@ def test_bad_options_and_missing_exports_fail_in_one_line(capsys: pytest.Capture
     assert rc == 2 and err.count("\n") == 1 and "--jobs must be at least 1" in err
     rc, _, err = run(capsys, "names", "--exports", str(tmp_path / "nope"))
     assert rc == 2 and err.count("\n") == 1 and "no such export directory (run `torchlean-bridge extract" in err
+
+
+def test_progress_bar_counts_declarations(capsys: pytest.CaptureFixture[str]) -> None:
+    seen: list[tuple[int, int]] = []
+    r = resolve_all(Corpus.load(EXPORTS), jobs=2, on_progress=lambda d, t: seen.append((d, t)))
+    assert seen and seen[-1] == (r.declarations, r.declarations)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    from bridge.names_report import progress
+
+    progress(3, 4)
+    progress(4, 4)
+    err = capsys.readouterr().err
+    assert "\rresolving [######################........] 3/4 declarations" in err and err.endswith("4/4 declarations\n")
