@@ -78,22 +78,32 @@ def _resolve_share(names: list[str]) -> NamesReport:
     return out
 
 
+def _node_fields(cls: type) -> tuple[str, ...]:
+    """`cls`'s fields that can hold nodes (not its lists of names)."""
+    def holds(ann: object) -> bool:
+        if isinstance(ann, type):
+            return ann in NODE_CLASSES
+        return any(holds(a) for a in getattr(ann, "__args__", ()))
+    return tuple(f for f in CHILD_FIELDS[cls] if holds(cls.model_fields[f].annotation))  # type: ignore[attr-defined]
+
+
+_SCAN_FIELDS: dict[type, tuple[str, ...]] = {cls: _node_fields(cls) for cls in NODE_CLASSES}
+
+
 def _scan(tree: object, counts: Counter[str], out: NamesReport, path: str, name: str) -> None:
     """What `walk` + `uses` give, in one loop by exact class (no generator, no `Use` per
-    identifier): this runs once per node of the corpus, about a quarter of resolution's cost
-    the plain way."""
+    identifier, lists opened where they are found): this runs once per node of the corpus."""
     stack = [tree]
     seen: set[int] = set()  # a node shared by several parents is one place
-    pop, push = stack.pop, stack.append
+    pop, push, extend, mark = stack.pop, stack.append, stack.extend, seen.add
+    fields = _SCAN_FIELDS
     while stack:
         x = pop()
+        i = id(x)
+        if i in seen:
+            continue
+        mark(i)
         cls = x.__class__
-        if cls is list:
-            stack.extend(cast("list[object]", x))  # (the order of places does not matter here)
-            continue
-        if cls not in NODE_CLASSES or id(x) in seen:
-            continue
-        seen.add(id(x))
         if cls is Ident or cls is DotIdent:
             named = cast("Ident | DotIdent", x)
             status = named.status or "unresolved"
@@ -101,7 +111,8 @@ def _scan(tree: object, counts: Counter[str], out: NamesReport, path: str, name:
             if status == "unresolved":
                 out.unresolved.append(Place(path, named.line, named.column, name,
                                             named.name if cls is Ident else "." + named.name))
-        elif cls is Proj:
+            continue
+        if cls is Proj:
             pj = cast(Proj, x)
             if pj.status is not None and not pj.field.isdigit():
                 counts[pj.status] += 1
@@ -110,11 +121,15 @@ def _scan(tree: object, counts: Counter[str], out: NamesReport, path: str, name:
         elif cls is Unparsed:
             bad = cast(Unparsed, x)
             out.unparsed.append(Place(path, bad.line, bad.column, name, bad.reason))
+            continue
         d = x.__dict__
-        for f in CHILD_FIELDS[cls]:
+        for f in fields[cls]:
             v = d[f]
             if v is not None:
-                push(v)
+                if v.__class__ is list:
+                    extend(v)
+                else:
+                    push(v)
 
 
 def _shares(names: list[str], jobs: int) -> list[list[str]]:
