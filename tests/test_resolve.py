@@ -352,18 +352,24 @@ def test_a_dropped_corpus_is_freed_although_its_trees_were_frozen(monkeypatch: p
     class Node:
         pass
 
+    # CPython 3.12 reports a few hundred objects frozen after `freeze(); unfreeze(); collect()`
+    # with nothing of ours involved (3.11 and 3.13 report 0): compare with what it reports so
+    gc.freeze()
+    gc.unfreeze()
+    gc.collect()
+    leftover = gc.get_freeze_count()
     cycle = Node()
     cycle.me = cycle  # type: ignore[attr-defined]
     alive = weakref.ref(cycle)
     c = Corpus.load(EXPORTS)
     c.resolved(f"{ALG}.SGD.step")
-    assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() > leftover
     del cycle
     gc.collect()
     assert alive() is not None  # frozen while the corpus lives
     del c
     gc.collect()
-    assert gc.get_freeze_count() == 0 and alive() is None
+    assert gc.get_freeze_count() == leftover and alive() is None
 
     monkeypatch.setattr(gen_mod, "Corpus", Recorded)
     assert gen_mod.render(EXPORTS)
