@@ -8,7 +8,7 @@ is what a maintainer runs after a Lean change to see what the bridge no longer u
 Resolution is per declaration and reads the whole corpus, so `jobs` worker processes each take
 contiguous shares of the declarations (a module's declarations ask for the same signatures) from
 a corpus built once and inherited by `fork`; only the counts and the lists come back. Where
-`fork` is missing (Windows, macOS' default), the work runs in this process.
+`fork` is not available (Windows), the work runs in this process.
 """
 
 from __future__ import annotations
