@@ -56,6 +56,7 @@ def test_real_files_report_on_our_fixture_tree(capsys: pytest.CaptureFixture[str
     assert rf.main([str(ROOT / "tests" / "fixtures" / "torchlean"), "--show", "3"]) == 0
     out = capsys.readouterr().out
     assert "diagnostics 0" in out and "identifiers: local" in out and "unresolved" not in out.split("identifiers:")[1].split("\n")[0]
+    assert "where written, 0 not" in out
     assert rf.main([str(tmp_path)]) == 2  # no .lean files: one line, exit 2
     assert capsys.readouterr().err.count("\n") == 1
     # --generate: generated, timed, every reference imported, the generated tests run

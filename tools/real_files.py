@@ -22,8 +22,27 @@ from pathlib import Path
 
 from bridge.exports import load_exports
 from bridge.extract import ExtractOptions, extract
+from bridge.lean.terms import DotIdent, Ident
 from bridge.names_report import resolve_all
-from bridge.resolve import Corpus
+from bridge.resolve import Corpus, walk
+
+
+def _positions(corpus: Corpus, root: Path) -> tuple[int, int]:
+    """Identifiers whose line and column point at their name in the source, and those that do not."""
+    lines: dict[str, list[str]] = {}
+    ok = bad = 0
+    for name, (_, m) in corpus.decls.items():
+        text = lines.setdefault(m.path, (root / m.path).read_text("utf-8").split("\n"))
+        for tree in corpus.resolved(name).trees():
+            for n in walk(tree):
+                if isinstance(n, (Ident, DotIdent)):
+                    written = ("@" if isinstance(n, Ident) and n.explicit else "") + \
+                        ("." if isinstance(n, DotIdent) else "") + n.name
+                    if 0 < n.line <= len(text) and text[n.line - 1][n.column - 1 :].startswith(written):
+                        ok += 1
+                    else:
+                        bad += 1
+    return ok, bad
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,7 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"declarations {sum(len(m.declarations) for m in modules)}, diagnostics {len(diags)}")
     for d in diags[: args.show]:
         print(f"  {d.path}:{d.line}:{d.column}: {d.message}")
-    report = resolve_all(Corpus(modules, Path(index.root)), jobs=2)
+    corpus = Corpus(modules, Path(index.root))
+    report = resolve_all(corpus, jobs=2)
+    placed, misplaced = _positions(corpus, args.root)
+    print(f"identifier positions: {placed} where written, {misplaced} not (notation such as |x| for abs)")
     print(f"Unparsed nodes {len(report.unparsed)}")
     for p in report.unparsed[: args.show]:
         print(f"  {p.declaration}: {p.text}")
