@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
-from bridge.lean.terms import CHILD_FIELDS, NODE_CLASSES, DotIdent, Ident, Proj, Unparsed
+from bridge.lean.terms import CHILD_FIELDS, NODE_CLASSES, DotIdent, Ident, MatchAlt, Proj, TBinder, Unparsed
 from bridge.progress import bar
 from bridge.resolve import Corpus
 
@@ -72,7 +72,8 @@ def _resolve_share(names: list[str]) -> NamesReport:
     counts = out.statuses
     for name in names:
         path = corpus.decls[name][1].path
-        for tree in corpus.resolved(name).trees():
+        # counted and dropped: what was scanned is freed for the next declaration's trees
+        for tree in corpus.resolved(name, keep=False).trees():
             _scan(tree, counts, out, path, name)
         out.declarations += 1
     return out
@@ -88,21 +89,20 @@ def _node_fields(cls: type) -> tuple[str, ...]:
 
 
 _SCAN_FIELDS: dict[type, tuple[str, ...]] = {cls: _node_fields(cls) for cls in NODE_CLASSES}
+_SHARING = frozenset({TBinder, MatchAlt})  # the parents whose children other parents may share
 
 
 def _scan(tree: object, counts: Counter[str], out: NamesReport, path: str, name: str) -> None:
     """What `walk` + `uses` give, in one loop by exact class (no generator, no `Use` per
     identifier, lists opened where they are found): this runs once per node of the corpus."""
     stack = [tree]
-    seen: set[int] = set()  # a node shared by several parents is one place
-    pop, push, extend, mark = stack.pop, stack.append, stack.extend, seen.add
+    # A node shared by several parents is one place. Only binders and alternatives share (the
+    # type of `x y : T`, the rhs of `| a | b => rhs`), so only their children are checked.
+    seen: set[int] = set()
+    pop, push, extend = stack.pop, stack.append, stack.extend
     fields = _SCAN_FIELDS
     while stack:
         x = pop()
-        i = id(x)
-        if i in seen:
-            continue
-        mark(i)
         cls = x.__class__
         if cls is Ident or cls is DotIdent:
             named = cast("Ident | DotIdent", x)
@@ -123,6 +123,16 @@ def _scan(tree: object, counts: Counter[str], out: NamesReport, path: str, name:
             out.unparsed.append(Place(path, bad.line, bad.column, name, bad.reason))
             continue
         d = x.__dict__
+        if cls in _SHARING:
+            for f in fields[cls]:
+                v = d[f]
+                if v is not None:
+                    if v.__class__ is list:
+                        extend(v)
+                    elif id(v) not in seen:
+                        seen.add(id(v))
+                        push(v)
+            continue
         for f in fields[cls]:
             v = d[f]
             if v is not None:

@@ -41,7 +41,7 @@ from pydantic import BaseModel
 
 from bridge.exports import load_exports
 from bridge.gcpause import gc_paused
-from bridge.lean.term_nodes import Status
+from bridge.lean.term_nodes import SharedFields, Status, with_fields
 from bridge.lean.terms import (
     CHILD_FIELDS,
     NODE_CLASSES,
@@ -71,6 +71,7 @@ from bridge.lean.terms import (
     copy_tree,
     make_node,
     parse_term,
+    set_fields_set,
 )
 from bridge.models import Declaration, ModuleExport, OpenDirective, Scope, Span
 
@@ -101,10 +102,19 @@ _AUTO = ("rec", "recOn", "casesOn", "noConfusion", "noConfusionType", "brecOn", 
 
 # Resolution writes into trees the parser built. pydantic's `__setattr__` costs several times a
 # dict store, and the resolver writes hundreds of thousands of fields over a corpus; these do what
-# it does for a field of a model without `validate_assignment` (store, mark the field set).
+# it does for a field of a model without `validate_assignment` (store, mark the field set; a
+# shared fields set is swapped for the shared one with the name added: see SharedFields).
 def _put(node: BaseModel, name: str, value: object) -> None:
     node.__dict__[name] = value
-    node.__pydantic_fields_set__.add(name)
+    fs = node.__pydantic_fields_set__
+    if name not in fs:
+        if fs.__class__ is SharedFields:
+            set_fields_set(node, with_fields(fs, (name,)))  # type: ignore[arg-type]
+        else:
+            fs.add(name)
+
+
+_MARKED = ("target", "status")
 
 
 def _mark(node: BaseModel, target: str | None, status: Status | None) -> None:
@@ -113,11 +123,14 @@ def _mark(node: BaseModel, target: str | None, status: Status | None) -> None:
     d["target"] = target
     d["status"] = status
     fs = node.__pydantic_fields_set__
-    fs.add("target")
-    fs.add("status")
+    if fs.__class__ is SharedFields:
+        set_fields_set(node, with_fields(fs, _MARKED))  # type: ignore[arg-type]
+    else:
+        fs.add("target")
+        fs.add("status")
 
 
-@dataclass
+@dataclass(slots=True)
 class ResolvedBinder:
     names: list[str]
     info: str
@@ -125,7 +138,7 @@ class ResolvedBinder:
     from_variable: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class ResolvedDecl:
     """A declaration with its text fields as resolved term trees."""
 
@@ -147,7 +160,7 @@ class ResolvedDecl:
         yield from self.members.values()
 
 
-@dataclass
+@dataclass(slots=True)
 class _Header:
     """A declaration's binders and statement, resolved; kept from its signature (asked while
     resolving a caller) until the declaration itself is resolved, which then goes on from here."""
@@ -157,7 +170,7 @@ class _Header:
     env: dict[str, str | None]  # the binders' names and type heads
 
 
-@dataclass
+@dataclass(slots=True)
 class Use:
     """One identifier occurrence after resolution."""
 
@@ -210,11 +223,11 @@ _CHILDREN_REVERSED = {cls: tuple(reversed(fields)) for cls, fields in CHILD_FIEL
 
 def uses(tree: object) -> Iterator[Use]:
     for n in walk(tree):
-        if isinstance(n, Ident):
+        if type(n) is Ident:
             yield Use(n.name, n.target, n.status or "unresolved", n.line, n.column)
-        elif isinstance(n, DotIdent):  # as written: `.dim`, not a name `dim`
+        elif type(n) is DotIdent:  # as written: `.dim`, not a name `dim`
             yield Use("." + n.name, n.target, n.status or "unresolved", n.line, n.column)
-        elif isinstance(n, Proj) and n.status is not None and not n.field.isdigit():
+        elif type(n) is Proj and n.status is not None and not n.field.isdigit():
             yield Use("." + n.field, n.target, n.status, n.line, n.column)
 
 
@@ -252,10 +265,11 @@ class Corpus:
                     self.members.setdefault(f"{name}.to{head.split('.')[-1]}", name)
         self.names: set[str] = set(self.decls) | set(self.members)
         self.namespaces: set[str] = set()
-        for n in self.names:
-            parts = n.split(".")
-            for k in range(1, len(parts)):
-                self.namespaces.add(".".join(parts[:k]))
+        for n in self.names:  # every proper prefix; a prefix seen already has its own prefixes in
+            ns = n.rpartition(".")[0]
+            while ns and ns not in self.namespaces:
+                self.namespaces.add(ns)
+                ns = ns.rpartition(".")[0]
         for m in modules:
             for s in m.scopes:
                 if s.namespace:
@@ -266,8 +280,19 @@ class Corpus:
         for n in self.names:
             self.by_last.setdefault(n.rsplit(".", 1)[-1], []).append(n)
         self._aliases = self._export_aliases()
+        # every namespace that has a name or an export alias directly or further inside: `own.x`
+        # is looked up only under these (most definitions have no `f.go` helpers, and building
+        # and hashing `own.x` for every name of every definition was 3 % of resolving)
+        self._parents: set[str] = set(self.namespaces)
+        for alias in self._aliases:
+            ns = alias.rpartition(".")[0]
+            while ns and ns not in self._parents:
+                self._parents.add(ns)
+                ns = ns.rpartition(".")[0]
         self._field_cands: dict[str, list[str]] = {}  # `x.f` of unknown type: corpus members `T.f`
         self._dot_cands: dict[str, list[str]] = {}  # `.c` of unknown type: constants `T.c` of a type
+        # id(a list above) -> its names' places, and each name with its type's last component
+        self._cand_index: dict[int, tuple[list[str], dict[str, int], list[tuple[str, str]]]] = {}
         self._cache: dict[str, ResolvedDecl] = {}
         self._sig_cache: dict[str, tuple[list[str | None], str | None]] = {}
         self._sources: dict[str, bytes | None] = {}
@@ -370,16 +395,22 @@ class Corpus:
         # declarations with the same prefixes and scope look names up alike: they share answers
         key = (tuple(prefixes), id(m), si)
         shared = self._lookups.setdefault(key, {})
-        sig_heads: set[str] = set()
+        return _CtxData(d.name if d.kind == "def" else None, prefixes, opens, shared, {}, (d, m))
+
+    def sig_words(self, d: Declaration) -> set[str]:
+        """The words of a declaration's binder types and statement (what `_prefer` prefers);
+        asked for only where field notation has several candidates."""
+        out: set[str] = set()
         for t in [b.type for b in d.binders if b.type] + ([d.type] if d.type else []):
             words = self._words.get(t)
             if words is None:
                 words = self._words[t] = frozenset(_WORD.findall(t))
-            sig_heads |= words
-        return _CtxData(d.name if d.kind == "def" else None, prefixes, opens, shared, sig_heads, {}, (d, m))
+            out |= words
+        return out
 
-    def resolved(self, full_name: str) -> ResolvedDecl:
-        """The declaration's binder types, statement and body as resolved trees (cached).
+    def resolved(self, full_name: str, keep: bool = True) -> ResolvedDecl:
+        """The declaration's binder types, statement and body as resolved trees (cached; with
+        `keep=False` not kept, for a caller that reads them once: `names` counts and drops them).
 
         Resolving freezes what is alive (`gc.freeze`, see below) until the corpus is dropped
         (then `gc.unfreeze`): a reference cycle alive at that moment is not collected before, so
@@ -396,7 +427,8 @@ class Corpus:
         # declarations took about twice as long).
         with gc_paused(freeze=True):
             res = self._resolve(*entry)
-        self._cache[full_name] = res
+        if keep:
+            self._cache[full_name] = res
         return res
 
     def _resolve(self, d: Declaration, m: ModuleExport) -> ResolvedDecl:
@@ -541,9 +573,12 @@ class Corpus:
         those its named arguments name: a named argument naming an explicit binder
         (`f (s := x) .a`) takes that one out of the positional ones."""
         params = self.signature(full_name)[0]
-        given = {a.name for a in args if a.name is not None}
-        if not given:
+        for a in args:
+            if a.name is not None:
+                break
+        else:  # no named argument (nearly every application)
             return params, {}
+        given = {a.name for a in args if a.name is not None}
         names = self.param_names(full_name)
         if not given.intersection(names):
             return params, {}
@@ -637,7 +672,7 @@ def _head_text(t: str) -> str:
     return m.group() if m else ""
 
 
-@dataclass
+@dataclass(slots=True)
 class _CtxData:
     """What a declaration's names are looked up in (plain data, no reference to the corpus)."""
 
@@ -645,13 +680,14 @@ class _CtxData:
     prefixes: list[str]  # then these namespaces, innermost first
     opens: list[tuple[str, OpenDirective]]
     shared: dict[str, tuple[str | None, Status]]  # answers without `own`, shared by declarations
-    sig_heads: set[str]  # words of its binder types and statement (to prefer in field notation)
     memo: dict[str, tuple[str | None, Status]]  # its own answers
     held: tuple[Declaration, ModuleExport]  # kept alive: their id()s key these caches
 
 
 class _Ctx:
     """Resolution of the names in one declaration."""
+
+    __slots__ = ("_memo", "_shared", "_sig_heads", "_sig_types", "c", "decl", "opens", "own", "prefixes")
 
     def __init__(self, corpus: Corpus, decl: Declaration, data: _CtxData) -> None:
         self.c = corpus
@@ -661,7 +697,7 @@ class _Ctx:
         self.opens = data.opens
         self._shared = data.shared
         self._memo = data.memo
-        self.sig_heads = data.sig_heads
+        self._sig_heads: set[str] | None = None  # words of its binder types and statement
         self._sig_types: set[str] | None = None  # what `sig_heads` resolve to (`_prefer`)
 
     # ---- globals -----------------------------------------------------------------------------
@@ -675,7 +711,7 @@ class _Ctx:
     def _with_own(self, name: str) -> tuple[str | None, Status]:
         """What `_lookup` gives with `own` in front of the prefixes, from its answer without."""
         own, c = self.own, self.c
-        if own is not None and not name.startswith("_root_."):
+        if own is not None and own in c._parents and not name.startswith("_root_."):
             t = c._exists(f"{own}.{name}")
             if t and self._visible(t, name):
                 return t, "corpus"
@@ -700,9 +736,10 @@ class _Ctx:
             t = self.c._exists(bare)
             return (t, "corpus") if t else (bare, "external")
         c = self.c
+        protected = c.protected
         for p in self.prefixes:
             t = c._exists(f"{p}.{name}" if p else name)
-            if t and self._visible(t, name):
+            if t and not (t in protected and "." not in name):  # `_visible`
                 return t, "corpus"
         head = name.split(".", 1)[0]
         for ns, o in self.opens:
@@ -761,14 +798,14 @@ class _Ctx:
     # ---- trees -------------------------------------------------------------------------------
     def body(self, t: Term, env: dict[str, str | None], statement: Term | None) -> Term:
         """A declaration body; equation alternatives get pattern/result types from the statement."""
-        if isinstance(t, Alternatives):
+        if type(t) is Alternatives:
             doms: list[str | None] = []
             s = statement
             while True:
-                if isinstance(s, Arrow):
+                if type(s) is Arrow:
                     doms.append(self.type_head(s.dom))
                     s = s.cod
-                elif isinstance(s, Quant) and s.quantifier in ("→", "∀"):
+                elif type(s) is Quant and s.quantifier in ("→", "∀"):
                     for b in s.binders:
                         doms.extend([self.type_head(b.type) if b.type else None] * max(1, len(b.names)))
                     s = s.body
@@ -783,6 +820,8 @@ class _Ctx:
     def term(self, t: Term, env: dict[str, str | None], expected: str | None = None) -> Term:
         """Resolve in place; returns the node (a dotted local name becomes a `Proj`)."""
         cls = t.__class__
+        if cls is Ident:  # two nodes in five
+            return self.ident(t, env)  # type: ignore[arg-type]
         if cls in _LEAVES:
             return t
         # one dict lookup by exact class (node classes have no subclasses) rather than a chain
@@ -802,18 +841,23 @@ class _Ctx:
     def _app(self, t: App, env: dict[str, str | None], expected: str | None) -> Term:
         params: list[str | None] = []
         by_name: dict[str, str | None] = {}
-        _put(t, "fn", self.term(t.fn, env, expected))
-        tgt = _target(t.fn)
+        # `fn` and `value` are required fields, always marked set: stored without `_put`
+        d = t.__dict__
+        fn = d["fn"] = self.term(d["fn"], env, expected)
+        tgt = _target(fn)
         if tgt and tgt in self.c.names:
-            params, by_name = self.c.params_for(tgt, t.args)
-        k = 0
-        for a in t.args:
-            if a.name is None:
-                exp = params[k] if k < len(params) else None
+            params, by_name = self.c.params_for(tgt, d["args"])
+        k, n = 0, len(params)
+        term = self.term
+        for a in d["args"]:
+            ad = a.__dict__
+            name = ad["name"]
+            if name is None:
+                exp = params[k] if k < n else None
                 k += 1
             else:
-                exp = by_name.get(a.name)
-            _put(a, "value", self.term(a.value, env, exp))
+                exp = by_name.get(name)
+            ad["value"] = term(ad["value"], env, exp)
         return t
 
     def _binding(self, t: Lambda | Quant, env: dict[str, str | None], expected: str | None) -> Term:
@@ -892,7 +936,7 @@ class _Ctx:
         # `a = b`: each side's expected type is the other's (`fill v .scalar = .scalar v`); a
         # side headed by a leading-dot name is resolved second, knowing the other's type
         lhs, rhs = t.lhs, t.rhs
-        if isinstance(lhs, DotIdent) or (isinstance(lhs, App) and isinstance(lhs.fn, DotIdent)):
+        if type(lhs) is DotIdent or (type(lhs) is App and type(lhs.fn) is DotIdent):
             _put(t, "rhs", self.term(rhs, env))
             _put(t, "lhs", self.term(lhs, env, self.result_head(t.rhs, env)))
         else:
@@ -903,7 +947,7 @@ class _Ctx:
     def _list(self, t: ListLit, env: dict[str, str | None], expected: str | None) -> Term:
         # the items share one type: `[OpKind.abs, .sqrt]`'s `.sqrt` is an OpKind. Items headed by
         # a leading-dot name are resolved last, knowing the type of the others.
-        dotted = [isinstance(x, DotIdent) or (isinstance(x, App) and isinstance(x.fn, DotIdent)) for x in t.items]
+        dotted = [type(x) is DotIdent or (type(x) is App and type(x.fn) is DotIdent) for x in t.items]
         items: list[Term] = list(t.items)
         head = None
         for k, x in enumerate(items):
@@ -930,9 +974,9 @@ class _Ctx:
     def _next_param(self, f: Term) -> str | None:
         """The type head of the next explicit argument of a resolved function term (`f` or
         `f a b`), where its signature is known."""
-        args: list[Arg] = f.args if isinstance(f, App) else []
+        args: list[Arg] = f.args if type(f) is App else []
         k = sum(1 for a in args if a.name is None)
-        tgt = _target(f.fn if isinstance(f, App) else f)
+        tgt = _target(f.fn if type(f) is App else f)
         if tgt and tgt in self.c.names:
             params = self.c.params_for(tgt, args)[0]
             return params[k] if k < len(params) else None
@@ -1011,7 +1055,7 @@ class _Ctx:
     # ---- patterns ----------------------------------------------------------------------------
     def pattern(self, p: Term, env: dict[str, str | None], expected: str | None) -> Term:
         """Resolve a pattern, binding its variables in `env` (typed where the constructor says)."""
-        if isinstance(p, Ident):
+        if type(p) is Ident:
             if "." not in p.name and not p.explicit:
                 target, status = self._ctor_named(p.name, expected)
                 if target is None:
@@ -1022,11 +1066,11 @@ class _Ctx:
                 return p
             _mark(p, *self.lookup(p.name))
             return p
-        if isinstance(p, DotIdent):
+        if type(p) is DotIdent:
             self.dot_ident(p, expected)
             return p
-        if isinstance(p, App):
-            _put(p, "fn", self.pattern(p.fn, {}, expected) if not isinstance(p.fn, Ident) or "." in p.fn.name
+        if type(p) is App:
+            _put(p, "fn", self.pattern(p.fn, {}, expected) if type(p.fn) is not Ident or "." in p.fn.name
                  else self._pattern_head(p.fn, expected))
             tgt = _target(p.fn)
             params: list[str | None] = []
@@ -1045,16 +1089,16 @@ class _Ctx:
                     _put(a, "value", self.pattern(a.value, env, params[k] if k < len(params) else None))
                     k += 1
             return p
-        if isinstance(p, (Ascription,)):
+        if type(p) is Ascription:
             _put(p, "type", self.term(p.type, env))
             _put(p, "term", self.pattern(p.term, env, self.type_head(p.type)))
             return p
         # `a :: as`, `n + 1`, `⟨a, b⟩`, `(a, b)`, `[a]`, literals: every sub-pattern binds
-        if isinstance(p, BinOp):
+        if type(p) is BinOp:
             _put(p, "lhs", self.pattern(p.lhs, env, None))
             _put(p, "rhs", self.pattern(p.rhs, env, expected if p.op == "::" else None))
             return p
-        if isinstance(p, (AnonCtor, Tuple, ListLit)):
+        if type(p) in (AnonCtor, Tuple, ListLit):
             _put(p, "items", [self.pattern(x, env, None) for x in p.items])
             return p
         return self.term(p, env)
@@ -1096,7 +1140,10 @@ class _Ctx:
                 typ = self.c.signature(pj.target)[1] if pj.target and pj.status == "corpus" else None
                 node = pj
             return node
-        target, status = self.lookup(name)
+        hit = self._memo.get(name)  # `lookup`, inlined: once per identifier
+        if hit is None:
+            hit = self._memo[name] = self._with_own(name)
+        target, status = hit
         if status != "corpus" and "." in name:
             # `Shape.scalar.size`: longest constant prefix, the rest is field notation
             parts = name.split(".")
@@ -1117,9 +1164,9 @@ class _Ctx:
 
     def struct_member(self, owner: str, fname: str, seen: frozenset[str] = frozenset()) -> str | None:
         """`owner.fname` as a field, constructor or function, looking through `extends`."""
-        cand = f"{owner}.{fname}"
-        if self.c._exists(cand):
-            return self.c._exists(cand)
+        hit = self.c._exists(f"{owner}.{fname}")
+        if hit:
+            return hit
         d = self.c.decl(owner)
         if d is not None and owner not in seen:
             m = self.c.module_of(owner)
@@ -1180,9 +1227,12 @@ class _Ctx:
         component is such a name."""
         if len(cands) < 2:
             return cands
+        if self._sig_heads is None:
+            self._sig_heads = self.c.sig_words(self.decl)
+        sig_heads = self._sig_heads
         if self._sig_types is None:
             self._sig_types = set()
-            for w in self.sig_heads:
+            for w in sig_heads:
                 target, status = self.lookup(w)
                 if status == "corpus" and target:
                     self._sig_types.add(target)
@@ -1190,8 +1240,15 @@ class _Ctx:
             members = {self.struct_member(t, name) for t in self._sig_types}
         else:  # `.name` is a constant of its type's own namespace
             members = {f"{t}.{name}" for t in self._sig_types}
-        exact = [n for n in cands if n in members]
-        return exact or [n for n in cands if n.rsplit(".", 1)[0].rsplit(".", 1)[-1] in self.sig_heads]
+        # candidate lists are long where many types share a member name: index them once
+        index = self.c._cand_index.get(id(cands))
+        if index is None or index[0] is not cands:  # (kept alive by the entry: ids are not reused)
+            index = self.c._cand_index[id(cands)] = (
+                cands, {n: k for k, n in enumerate(cands)},
+                [(n, n.rsplit(".", 1)[0].rsplit(".", 1)[-1]) for n in cands])
+        _, at, owners = index
+        exact = sorted((n for n in members if n in at), key=at.__getitem__)  # type: ignore[arg-type]
+        return exact or [n for n, owner in owners if owner in sig_heads]
 
     def dot_ident(self, t: DotIdent, expected: str | None) -> None:
         c = self.c
@@ -1221,11 +1278,11 @@ class _Ctx:
 
     def result_head(self, t: Term | None, env: dict[str, str | None]) -> str | None:
         """Head of the type of an already-resolved term, where it is easy to know."""
-        if isinstance(t, Ascription):
+        if type(t) is Ascription:
             return self.type_head(t.type)
-        if isinstance(t, Ident) and t.status == "local":
+        if type(t) is Ident and t.status == "local":
             return env.get(t.name)
-        fn = t.fn if isinstance(t, App) else t
+        fn = t.fn if type(t) is App else t
         tgt = _target(fn)  # type: ignore[arg-type]
         if tgt and tgt in self.c.names:
             return self.c.signature(tgt)[1]
@@ -1249,10 +1306,10 @@ def _params_result(ctx: _Ctx, t: Term, params: list[str | None]) -> str | None:
     """Walk a resolved statement's arrows and explicit ∀ binders, appending their domains' type
     heads to `params`; the head of what is left (the result type)."""
     while True:
-        if isinstance(t, Arrow):
+        if type(t) is Arrow:
             params.append(ctx.type_head(t.dom))
             t = t.cod
-        elif isinstance(t, Quant) and t.quantifier in ("→", "∀", "Π"):
+        elif type(t) is Quant and t.quantifier in ("→", "∀", "Π"):
             for b2 in t.binders:
                 if b2.info == "explicit":
                     params.extend([ctx.type_head(b2.type) if b2.type else None] * max(1, len(b2.names)))

@@ -591,3 +591,15 @@ def test_list_items_share_their_type_and_leading_dots_do_not_look_through_parent
         "def ks : Nat := List.length [K.a, .b]\n\ndef u (α : Type) [C α] : Nat := id .b\n\nend Lst\n")
     assert _meant(c, "Lst.ks", ".b") == [("Lst.K.b", "corpus")]
     assert _meant(c, "Lst.u", ".b") == [(None, "unresolved")]
+
+
+def test_a_declaration_resolved_without_keeping_is_the_same_and_not_kept() -> None:
+    # `names` resolves each declaration once, counts it and drops it (keep=False)
+    fresh, kept = Corpus.load(EXPORTS), Corpus.load(EXPORTS)
+    name = f"{ALG}.Graph.seedScalarLoss"
+    once = fresh.resolved(name, keep=False)
+    assert fresh.resolved(name, keep=False) is not once  # not cached: resolved again
+    want = kept.resolved(name)
+    assert kept.resolved(name) is want
+    dump = lambda r: [t.model_dump() for t in r.trees()]
+    assert dump(once) == dump(want) and dump(once)

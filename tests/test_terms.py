@@ -340,3 +340,39 @@ def test_node_classes_are_exact() -> None:
 
     assert below(_Node) == set(NODE_CLASSES)
     assert all(not c.__subclasses__() for c in NODE_CLASSES)
+
+
+def test_nodes_share_fields_sets_without_sharing_state() -> None:
+    # the parser's nodes share one immutable fields set per distinct content (SharedFields) and
+    # leave pydantic's extra/private slots unset; to pydantic they must stay ordinary models
+    import copy
+    import pickle
+
+    from bridge.lean.term_nodes import SharedFields
+
+    a, b = parse_term("f x + g 1", 3, 5), parse_term("f x + g 1", 3, 5)
+    fa, fb = a.lhs.fn, b.lhs.fn  # type: ignore[attr-defined]
+    assert fa.__pydantic_fields_set__ is fb.__pydantic_fields_set__
+    assert type(fa.__pydantic_fields_set__) is SharedFields
+    with pytest.raises(TypeError, match="immutable"):
+        fa.__pydantic_fields_set__.add("target")
+    # setting a field through one node marks it set there only
+    fa.target = "F"
+    assert "target" in fa.model_fields_set and "target" not in fb.model_fields_set
+    assert type(fa.__pydantic_fields_set__) is set and fb.target is None
+    del fa.target
+    assert fb.model_fields_set == {"line", "column", "name"}
+    # equal to what validation builds from the same data, either way round
+    for node in (b, b.lhs, fb):
+        valid = type(node).model_validate(node.model_dump())
+        assert valid == node and node == valid
+        assert node.model_extra is None and node.__pydantic_private__ is None
+    # the same fields set as pydantic's own construction with the same arguments
+    assert fb.model_dump(exclude_unset=True) == Ident(line=3, column=5, name="f").model_dump(exclude_unset=True)
+    # copies own plain sets; their changes stay theirs
+    for dup in (copy.copy(b), copy.deepcopy(b), pickle.loads(pickle.dumps(b)), b.model_copy(update={"op": "-"})):
+        assert type(dup.__pydantic_fields_set__) is set
+        dup.op = "*"
+        assert dup.op == "*" and b.op == "+" and dup.model_fields_set == b.model_fields_set
+    with pytest.raises(AttributeError):
+        _ = fb.no_such_field  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ dotted identifier such as `g.eval` starts with a local, it rewrites it into
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,10 +22,88 @@ Status = Literal["local", "corpus", "external", "unresolved"]
 BinderKind = Literal["explicit", "implicit", "strict_implicit", "instance"]
 
 
+class SharedFields(set[str]):
+    """A node's `__pydantic_fields_set__` shared by every node set alike.
+
+    The parser and the resolver build nodes by the hundred thousand (bridge.lean.terms); one
+    set of field names per node cost a copy per node and a resize where the resolver marks
+    `target` and `status`. Nodes they build therefore share one immutable set per distinct
+    content (`shared_fields`), and setting a field moves a node to the set with that name
+    added (`with_fields`). Mutating one in place would change every node sharing it, so it
+    raises; its copies (pydantic's `model_copy`, `copy`, pickling) are plain sets again, and
+    `_Node.__setattr__` gives a node a plain set of its own before pydantic adds to it.
+    """
+
+    __slots__ = ("_plus",)
+    _plus: dict[tuple[str, ...], SharedFields]
+
+    def _immutable(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError("a node's shared fields set is immutable (set a field through the node)")
+
+    add = discard = remove = pop = clear = update = _immutable  # type: ignore[assignment]
+    intersection_update = difference_update = symmetric_difference_update = _immutable  # type: ignore[assignment]
+    __ior__ = __iand__ = __isub__ = __ixor__ = _immutable  # type: ignore[assignment]
+
+    def __copy__(self) -> set[str]:
+        return set(self)
+
+    def __deepcopy__(self, memo: object) -> set[str]:
+        return set(self)
+
+    def __reduce__(self) -> tuple[type, tuple[list[str]]]:
+        return set, (sorted(self),)
+
+
+_SHARED: dict[frozenset[str], SharedFields] = {}
+_BY_KEY: dict[tuple[str, ...], SharedFields] = {}  # field names in a call's order -> their set
+
+
+def shared_fields(names: tuple[str, ...]) -> SharedFields:
+    """The shared set holding `names` (one object per distinct set of names)."""
+    hit = _BY_KEY.get(names)
+    if hit is None:
+        content = frozenset(names)
+        hit = _SHARED.get(content)
+        if hit is None:
+            hit = _SHARED[content] = SharedFields(content)
+            hit._plus = {}
+        _BY_KEY[names] = hit
+    return hit
+
+
+def with_fields(fs: SharedFields, names: tuple[str, ...]) -> SharedFields:
+    """The shared set holding `fs` and `names`."""
+    hit = fs._plus.get(names)
+    if hit is None:
+        hit = fs._plus[names] = shared_fields(tuple(fs) + names)
+    return hit
+
+
 class _Node(BaseModel):
     model_config = ConfigDict(extra="forbid")
     line: int = 1
     column: int = 1
+
+    # Nodes the parser builds share their fields set (`SharedFields`) and leave the
+    # `__pydantic_extra__`/`__pydantic_private__` slots unset (two slot writes fewer per node;
+    # these models have no extra fields and no private attributes): read, an unset slot is None,
+    # which is what pydantic's own `model_construct` stores there.
+    def __getattr__(self, name: str) -> Any:
+        if name == "__pydantic_extra__" or name == "__pydantic_private__":
+            return None
+        return BaseModel.__getattr__(self, name)  # type: ignore[attr-defined]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        fs = self.__pydantic_fields_set__
+        if fs.__class__ is SharedFields:
+            object.__setattr__(self, "__pydantic_fields_set__", set(fs))
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        fs = self.__pydantic_fields_set__
+        if fs.__class__ is SharedFields:
+            object.__setattr__(self, "__pydantic_fields_set__", set(fs))
+        super().__delattr__(name)
 
 
 class Ident(_Node):

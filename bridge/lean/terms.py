@@ -60,6 +60,7 @@ from bridge.lean.term_nodes import (
     Proj,
     Quant,
     Section,
+    SharedFields,
     Show,
     Sort,
     Str,
@@ -71,6 +72,7 @@ from bridge.lean.term_nodes import (
     UnOp,
     Unparsed,
     _Node,
+    shared_fields,
 )
 
 _N = TypeVar("_N", bound=_Node)
@@ -96,8 +98,7 @@ def _slot_setter(name: str) -> Any:
 
 _set_dict = _slot_setter("__dict__")
 _set_fields_set = _slot_setter("__pydantic_fields_set__")
-_set_extra = _slot_setter("__pydantic_extra__")
-_set_private = _slot_setter("__pydantic_private__")
+set_fields_set = _set_fields_set  # public: the resolver moves nodes between shared sets
 _TEMPLATE: dict[type, dict[str, Any]] = {}  # class -> every field with its default, in order
 _MUTABLE: dict[type, tuple[str, ...]] = {}  # class -> fields whose default is a list
 _CHILDREN: dict[type, tuple[str, ...]] = {}  # class -> fields that may hold nodes or lists
@@ -125,9 +126,7 @@ def _b(cls: type[_N], **kw: Any) -> _N:
             d[k] = []
     o = _new(cls)
     _set_dict(o, d)
-    _set_fields_set(o, set(kw))
-    _set_extra(o, None)
-    _set_private(o, None)
+    _set_fields_set(o, shared_fields(tuple(kw)))  # see SharedFields; extra/private left unset
     return o
 
 
@@ -141,9 +140,9 @@ def _clone(x: Any, dl: int, dc: int, memo: dict[int, Any] | None) -> Any:
     if memo is not None:
         y = memo.get(id(x))
         if y is None:
-            y = memo[id(x)] = _CLONE[x.__class__](x, dl, dc, memo)
+            y = memo[id(x)] = _CLONE_MEMO[x.__class__](x, dl, dc, memo)
         return y
-    return _CLONE[x.__class__](x, dl, dc, memo)
+    return _CLONE[x.__class__](x, dl, dc)
 
 
 def copy_tree(t: _N) -> _N:
@@ -151,47 +150,79 @@ def copy_tree(t: _N) -> _N:
     return _clone(t, 0, 0, {})  # type: ignore[no-any-return]
 
 
-def _cloner(cls: type) -> Any:
-    """`_clone` for one node class, as straight-line code (the hot path of `parse_term`)."""
+def _list_kind(annotation: Any) -> str:
+    """'nodes' for a list of nodes, 'values' for a list of plain values, '' for no list."""
+    if getattr(annotation, "__origin__", None) is list:
+        return "nodes" if any(_holds_nodes(a) for a in annotation.__args__) else "values"
+    return ""
+
+
+def _cloner(cls: type[_Node], memo: bool) -> Any:
+    """`_clone` for one node class, as straight-line code (the hot path of `parse_term`): with
+    `memo` (trees with shared nodes) or without (most trees: no memo to look up or pass on).
+    Lists of `Arg`s, the commonest nodes after identifiers, are copied inline."""
+    sig = "x, dl, dc, memo" if memo else "x, dl, dc"
+    child = "_clone(v, dl, dc, memo)" if memo else "_CLONE[v.__class__](v, dl, dc)"
     lines = [
-        "def clone(x, dl, dc, memo):",
+        f"def clone({sig}):",
         "    d = x.__dict__.copy()",
         "    if d['line'] == 1:",
         "        d['column'] += dc",
         "    d['line'] += dl",
     ]
     for k in _CHILDREN[cls]:
-        lines += [
-            f"    v = d[{k!r}]",
-            "    if v is not None:",
-            "        if v.__class__ is list:",
-            "            if memo is None:",
-            f"                d[{k!r}] = [_CLONE[e.__class__](e, dl, dc, None) if e.__class__ in NODE_CLASSES else e for e in v]",
-            "            else:",
-            f"                d[{k!r}] = [_clone(e, dl, dc, memo) if e.__class__ in NODE_CLASSES else e for e in v]",
-            "        elif memo is None:",
-            f"            d[{k!r}] = _CLONE[v.__class__](v, dl, dc, None)",
-            "        else:",
-            f"            d[{k!r}] = _clone(v, dl, dc, memo)",
-        ]
+        ann = cls.model_fields[k].annotation
+        kind = _list_kind(ann)
+        lines.append(f"    v = d[{k!r}]")
+        if kind == "values":
+            lines.append(f"    d[{k!r}] = list(v)")
+        elif kind == "nodes" and getattr(ann, "__args__", ())[:1] == (Arg,) and not memo:
+            lines += [
+                "    if v:",
+                "        out = []",
+                "        for e in v:",
+                "            ed = e.__dict__.copy()",
+                "            if ed['line'] == 1:",
+                "                ed['column'] += dc",
+                "            ed['line'] += dl",
+                "            w = ed['value']",
+                "            ed['value'] = _CLONE[w.__class__](w, dl, dc)",
+                "            y = _new(Arg)",
+                "            _set_dict(y, ed)",
+                "            fs = e.__pydantic_fields_set__",
+                "            _set_fields_set(y, fs if fs.__class__ is SharedFields else fs.copy())",
+                "            out.append(y)",
+                f"        d[{k!r}] = out",
+                "    else:",
+                f"        d[{k!r}] = []",
+            ]
+        elif kind == "nodes":
+            elem = "_clone(e, dl, dc, memo)" if memo else "_CLONE[e.__class__](e, dl, dc)"
+            lines.append(f"    d[{k!r}] = [{elem} for e in v]")
+        else:  # a node, or None
+            lines += [
+                "    if v is not None:",
+                f"        d[{k!r}] = {child}",
+            ]
     lines += [
         "    y = _new(cls)",
         "    _set_dict(y, d)",
-        "    _set_fields_set(y, x.__pydantic_fields_set__.copy())",
-        "    _set_extra(y, None)",
-        "    _set_private(y, None)",
+        "    fs = x.__pydantic_fields_set__",  # shared (immutable) or a node's own (copied)
+        "    _set_fields_set(y, fs if fs.__class__ is SharedFields else fs.copy())",
         "    return y",
     ]
-    ns: dict[str, Any] = {"cls": cls, "_new": _new, "_set_dict": _set_dict, "_set_fields_set": _set_fields_set,
-                          "_set_extra": _set_extra, "_set_private": _set_private, "_clone": _clone,
-                          "NODE_CLASSES": NODE_CLASSES, "_CLONE": _CLONE}
+    ns: dict[str, Any] = {"cls": cls, "Arg": Arg, "_new": _new, "_set_dict": _set_dict,
+                          "_set_fields_set": _set_fields_set, "SharedFields": SharedFields, "_clone": _clone,
+                          "_CLONE": _CLONE}
     exec("\n".join(lines), ns)  # noqa: S102 - generated from the model's own field names
     return ns["clone"]
 
 
-_CLONE: dict[type, Any] = {}
+_CLONE: dict[type, Any] = {}  # class -> clone(x, dl, dc)
+_CLONE_MEMO: dict[type, Any] = {}  # class -> clone(x, dl, dc, memo)
 NODE_CLASSES = frozenset(NODE_TYPES + AUX_TYPES)  # public: every node class (none has subclasses)
-_CLONE.update({c: _cloner(c) for c in NODE_TYPES + AUX_TYPES})
+_CLONE.update({c: _cloner(c, memo=False) for c in NODE_TYPES + AUX_TYPES})
+_CLONE_MEMO.update({c: _cloner(c, memo=True) for c in NODE_TYPES + AUX_TYPES})
 
 MAX = 1024
 # op -> (precedence, associativity: "l", "r" or "n")
@@ -1229,4 +1260,4 @@ def parse_term(text: str, line: int = 1, column: int = 1) -> Term:
     tree, shared = hit
     if shared:
         return _clone(tree, line - 1, column - 1, {})  # type: ignore[no-any-return]
-    return _CLONE[tree.__class__](tree, line - 1, column - 1, None)  # type: ignore[no-any-return]
+    return _CLONE[tree.__class__](tree, line - 1, column - 1)  # type: ignore[no-any-return]
