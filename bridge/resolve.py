@@ -124,7 +124,7 @@ def _mark(node: BaseModel, target: str | None, status: Status | None) -> None:
     d["status"] = status
     fs = node.__pydantic_fields_set__
     if fs.__class__ is SharedFields:
-        set_fields_set(node, with_fields(fs, _MARKED))  # type: ignore[arg-type]
+        set_fields_set(node, fs.added.get(_MARKED) or with_fields(fs, _MARKED))  # type: ignore[attr-defined]
     else:
         fs.add("target")
         fs.add("status")

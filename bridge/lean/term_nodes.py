@@ -34,8 +34,8 @@ class SharedFields(set[str]):
     `_Node.__setattr__` gives a node a plain set of its own before pydantic adds to it.
     """
 
-    __slots__ = ("_plus",)
-    _plus: dict[tuple[str, ...], SharedFields]
+    __slots__ = ("added",)
+    added: dict[tuple[str, ...], SharedFields]  # names -> the shared set with them added
 
     def _immutable(self, *args: object, **kwargs: object) -> NoReturn:
         raise TypeError("a node's shared fields set is immutable (set a field through the node)")
@@ -66,16 +66,16 @@ def shared_fields(names: tuple[str, ...]) -> SharedFields:
         hit = _SHARED.get(content)
         if hit is None:
             hit = _SHARED[content] = SharedFields(content)
-            hit._plus = {}
+            hit.added = {}
         _BY_KEY[names] = hit
     return hit
 
 
 def with_fields(fs: SharedFields, names: tuple[str, ...]) -> SharedFields:
     """The shared set holding `fs` and `names`."""
-    hit = fs._plus.get(names)
+    hit = fs.added.get(names)
     if hit is None:
-        hit = fs._plus[names] = shared_fields(tuple(fs) + names)
+        hit = fs.added[names] = shared_fields(tuple(fs) + names)
     return hit
 
 
