@@ -118,3 +118,25 @@ def test_synthetic_corpus_groups_declare_their_own_names(tmp_path: Path) -> None
     a = (tmp_path / "c3" / "NN" / "Group00" / "File0000.lean").read_text("utf-8")
     b = (tmp_path / "c3" / "NN" / "Group01" / "File0001.lean").read_text("utf-8")
     assert "namespace Spec_g0" in a and "Spec_g1" not in a and "namespace Spec_g1" in b
+
+
+def test_tree_hashes_tell_moved_positions_from_other_trees(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # tools/tree_hashes.py backs the README's "the same trees" for each speed change
+    spec = importlib.util.spec_from_file_location("tree_hashes", ROOT / "tools" / "tree_hashes.py")
+    assert spec and spec.loader
+    th = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(th)
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    assert th.main([str(ROOT / "lean_exports"), str(a)]) == 0
+    assert th.main([str(ROOT / "lean_exports"), str(b)]) == 0
+    capsys.readouterr()
+    assert th.main(["--compare", str(a), str(b)]) == 0
+    assert ": 0 with other trees, 0 with other positions only" in capsys.readouterr().out
+    hashes = json.loads(b.read_text())
+    names = sorted(hashes)
+    hashes[names[0]][0] = "moved"  # with positions only
+    hashes[names[1]][3] = "other"  # members, without positions
+    b.write_text(json.dumps(hashes))
+    assert th.main(["--compare", str(a), str(b)]) == 1
+    out = capsys.readouterr().out
+    assert "1 with other trees, 1 with other positions only" in out and names[0] in out and names[1] in out

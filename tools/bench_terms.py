@@ -26,6 +26,10 @@ repository), which is what a user's run costs.
 
     python tools/bench_terms.py [--files 1300] [--target-mb 13] [--groups 130] [--repeat 3] [--root DIR]
     python tools/bench_terms.py --names-only EXPORTS [--jobs N]
+    python tools/bench_terms.py --resolve-only EXPORTS
+
+The last two time one phase on exports extracted before (`torchlean-bridge extract`), in a fresh
+process; run with PYTHONPATH set to another checkout, they time that code on the same exports.
 """
 
 from __future__ import annotations
@@ -62,6 +66,18 @@ def _names_only(out: Path, jobs: int) -> None:
                       "unparsed": len(report.unparsed)}))
 
 
+def _resolve_only(out: Path) -> None:
+    """Load the exports, then time building the corpus and `resolved()` for every declaration,
+    serially, trees kept (the `resolve` phase on its own; JSON on stdout)."""
+    index, loaded = load_exports(out)
+    t0 = time.perf_counter()
+    corpus = Corpus(loaded, Path(index.root))
+    for name in corpus.decls:
+        corpus.resolved(name)
+    seconds = time.perf_counter() - t0
+    print(json.dumps({"seconds": seconds, "declarations": len(corpus.decls)}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--files", type=int, default=1300)
@@ -72,7 +88,12 @@ def main() -> None:
     ap.add_argument("--root", type=Path, help="measure this folder of .lean files instead of the synthetic corpus")
     ap.add_argument("--names-only", type=Path, metavar="EXPORTS",
                     help="only time building the corpus of EXPORTS and resolving it as `names --jobs` does (JSON)")
+    ap.add_argument("--resolve-only", type=Path, metavar="EXPORTS",
+                    help="only time building the corpus of EXPORTS and resolving it serially, trees kept (JSON)")
     args = ap.parse_args()
+    if args.resolve_only:
+        _resolve_only(args.resolve_only)
+        return
     if args.names_only:
         _names_only(args.names_only, args.jobs)
         return
@@ -130,7 +151,7 @@ def main() -> None:
             assert got["identifiers"] == {k: v for k, v in stats.items() if k != "unparsed_nodes"}
             assert got["unparsed"] == stats["unparsed_nodes"]
         print(f"corpus: {n} files, {size / 1e6:.1f} MB, {decls} declarations, {len(texts)} texts "
-              f"({sum(map(len, texts)) / 1e6:.1f} MB); medians of {args.repeat}")
+              f"({sum(map(len, texts)) / 1e6:.1f} MB, {len(set(texts))} distinct); medians of {args.repeat}")
         print("| phase | median s |")
         print("|---|---|")
         print(f"| parse every binder type, statement, body | {statistics.median(parse_s):.2f} |")

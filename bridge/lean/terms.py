@@ -151,9 +151,12 @@ def copy_tree(t: _N) -> _N:
 
 
 def _list_kind(annotation: Any) -> str:
-    """'nodes' for a list of nodes, 'values' for a list of plain values, '' for no list."""
+    """'nodes' for a list of nodes, 'values' for a list of plain values, '' for no list (a node
+    or None). The generated clones rely on a field being always or never a list."""
     if getattr(annotation, "__origin__", None) is list:
         return "nodes" if any(_holds_nodes(a) for a in annotation.__args__) else "values"
+    if any(getattr(a, "__origin__", None) is list for a in getattr(annotation, "__args__", ())):
+        raise TypeError(f"a node field that may or may not be a list: {annotation}")
     return ""
 
 
