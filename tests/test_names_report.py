@@ -101,3 +101,32 @@ def test_progress_bar_counts_declarations(capsys: pytest.CaptureFixture[str]) ->
     progress(4, 4)
     err = capsys.readouterr().err
     assert "\rresolving [######################........] 3/4 declarations" in err and err.endswith("4/4 declarations\n")
+
+
+def test_a_node_shared_by_several_parents_is_counted_once(tmp_path: Path) -> None:
+    # the parser gives `∀ x y : T` one T for both binders and `| 0 | 1 => rhs` one rhs for both
+    # alternatives; `names` counts each such node once, as `uses_of` lists it once
+    src = tmp_path / "src" / "NN"
+    src.mkdir(parents=True)
+    (src / "Shared.lean").write_text(textwrap.dedent("""\
+        namespace S
+        def twice (n : Nat) : Nat := n + n
+        theorem comm : ∀ x y : Nat, twice x + y = y + twice x := by simp
+        def small : Nat → Nat
+          | 0 | 1 => twice 0
+          | n => n
+        def also (k : Nat) : Nat :=
+          match k with
+          | 2 | 3 => twice k
+          | _ => 0
+        end S
+        """), "utf-8")
+    out = tmp_path / "exports"
+    extract(ExtractOptions(root=tmp_path / "src", out=out, cache_dir=None))
+    corpus = Corpus.load(out)
+    uses = {n: [(u.name, u.line, u.column) for u in corpus.uses_of(n)] for n in corpus.decls}
+    assert uses["S.comm"].count(("Nat", 3, 24)) == 1  # the shared type, once
+    assert uses["S.small"].count(("twice", 5, 14)) == 1  # the shared rhs, once
+    assert uses["S.also"].count(("twice", 9, 14)) == 1
+    report = resolve_all(Corpus.load(out), jobs=1)
+    assert report.identifiers == sum(map(len, uses.values()))
